@@ -1,1 +1,1 @@
-export {};
+export { createLogger, PHI_KEYS, type Logger } from './logger.js';

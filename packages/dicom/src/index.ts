@@ -1,1 +1,1 @@
-export {};
+export { newUid, uidFromName, isValidUid } from './uid.js';
