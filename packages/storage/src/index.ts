@@ -1,1 +1,9 @@
-export {};
+export {
+  createInstanceStore,
+  storageKeyForSha256,
+  type InstanceStore,
+  type InstanceStoreOptions,
+  type PendingWrite,
+  type StoredObject,
+} from './instance-store.js';
+export { StorageError, InsufficientSpaceError, WriteStateError, InvalidStorageKeyError } from './errors.js';

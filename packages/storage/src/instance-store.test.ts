@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createInstanceStore, storageKeyForSha256 } from './instance-store.js';
+import { InsufficientSpaceError, InvalidStorageKeyError, WriteStateError } from './errors.js';
+
+async function listFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) out.push(join(e.parentPath, e.name));
+  }
+  return out;
+}
+
+function write(stream: NodeJS.WritableStream, chunk: Buffer): Promise<void> {
+  return new Promise((resolve, reject) => stream.write(chunk, (err) => (err ? reject(err) : resolve())));
+}
+
+describe('createInstanceStore', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'ldh-store-'));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('commits to the content address with the streamed sha256 and leaves no temp file', async () => {
+    const store = await createInstanceStore({ rootDir: root });
+    const parts = [Buffer.from('DICM'), Buffer.alloc(300_000, 7), Buffer.from('tail')];
+    const w = await store.beginWrite();
+    for (const p of parts) await write(w.stream, p);
+    const obj = await w.commit();
+    const whole = Buffer.concat(parts);
+    const sha = createHash('sha256').update(whole).digest('hex');
+    expect(obj.sha256).toBe(sha);
+    expect(obj.sizeBytes).toBe(whole.length);
+    expect(obj.storageKey).toBe(`objects/${sha.slice(0, 2)}/${sha.slice(2, 4)}/${sha}.dcm`);
+    expect(obj.storageKey).toBe(storageKeyForSha256(sha));
+    expect(obj.path).toBe(store.pathOf(obj.storageKey));
+    expect((await readFile(obj.path)).equals(whole)).toBe(true);
+    expect(await store.exists(obj.storageKey)).toBe(true);
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+
+  it('abort removes the temp file and nothing appears under objects/', async () => {
+    const store = await createInstanceStore({ rootDir: root });
+    const w = await store.beginWrite();
+    await write(w.stream, Buffer.alloc(1000, 1));
+    expect(await readdir(join(root, 'tmp'))).toHaveLength(1);
+    await w.abort();
+    await w.abort(); // idempotent
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    expect(await listFiles(join(root, 'objects'))).toEqual([]);
+    await expect(w.commit()).rejects.toBeInstanceOf(WriteStateError);
+  });
+
+  it('storing identical bytes twice yields one object', async () => {
+    const store = await createInstanceStore({ rootDir: root });
+    const keys: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      const w = await store.beginWrite();
+      await write(w.stream, Buffer.from('same bytes'));
+      keys.push((await w.commit()).storageKey);
+    }
+    expect(keys[0]).toBe(keys[1]);
+    expect(await listFiles(join(root, 'objects'))).toHaveLength(1);
+  });
+
+  it('startup sweep removes temp files of dead writers and of this pid, keeps live ones', async () => {
+    await mkdir(join(root, 'tmp'), { recursive: true });
+    // pid 2^22+1 is above Linux's pid_max default range for most systems: treated as dead.
+    await writeFile(join(root, 'tmp', `${2 ** 22 + 1}-abcd.tmp`), 'partial');
+    await writeFile(join(root, 'tmp', `${process.pid}-beef.tmp`), 'partial');
+    await writeFile(join(root, 'tmp', 'garbage-name'), 'x');
+    await writeFile(join(root, 'tmp', `${process.ppid}-cafe.tmp`), 'in flight elsewhere');
+    const store = await createInstanceStore({ rootDir: root });
+    expect(store.sweptTempFiles).toBe(3);
+    expect(await readdir(join(root, 'tmp'))).toEqual([`${process.ppid}-cafe.tmp`]);
+    // Once old enough, even a live writer's temp file is stale.
+    const strict = await createInstanceStore({ rootDir: root, staleTempMs: -1 });
+    expect(strict.sweptTempFiles).toBe(1);
+  });
+
+  it('free-space guard refuses writes below minFreeBytes', async () => {
+    const store = await createInstanceStore({ rootDir: root, minFreeBytes: Number.MAX_SAFE_INTEGER });
+    expect(await store.hasSpace()).toBe(false);
+    expect(await store.freeBytes()).toBeGreaterThan(0);
+    await expect(store.beginWrite()).rejects.toBeInstanceOf(InsufficientSpaceError);
+    const roomy = await createInstanceStore({ rootDir: root, minFreeBytes: 1 });
+    expect(await roomy.hasSpace()).toBe(true);
+  });
+
+  it('pathOf rejects keys that are not content addresses', async () => {
+    const store = await createInstanceStore({ rootDir: root });
+    expect(() => store.pathOf('../etc/passwd')).toThrow(InvalidStorageKeyError);
+    expect(() => store.pathOf(`objects/aa/bb/${'a'.repeat(64)}.dcm/../../x`)).toThrow(InvalidStorageKeyError);
+  });
+
+  it('concurrent writes each land intact', async () => {
+    const store = await createInstanceStore({ rootDir: root });
+    const payloads = Array.from({ length: 20 }, (_, i) => Buffer.alloc(50_000 + i, i));
+    const results = await Promise.all(
+      payloads.map(async (p) => {
+        const w = await store.beginWrite();
+        await write(w.stream, p.subarray(0, 1000));
+        await write(w.stream, p.subarray(1000));
+        return w.commit();
+      }),
+    );
+    for (const [i, r] of results.entries()) {
+      expect((await readFile(r.path)).equals(payloads[i]!)).toBe(true);
+    }
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+  });
+});

@@ -1,0 +1,333 @@
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { constants as fsConstants } from 'node:fs';
+import { mkdir, open, readdir, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { join, dirname } from 'node:path';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { InsufficientSpaceError, InvalidStorageKeyError, StorageError, WriteStateError } from './errors.js';
+
+/** Options of {@link createInstanceStore}. */
+export interface InstanceStoreOptions {
+  /** Root folder; `tmp/` and `objects/` are created below it (same filesystem, so rename is atomic). */
+  rootDir: string;
+  /** Below this many free bytes (for unprivileged users) `hasSpace()` is false and `beginWrite()` refuses. */
+  minFreeBytes?: number;
+  /** Temp files older than this are swept even when their owner pid looks alive (default 1 h). */
+  staleTempMs?: number;
+  /** How long a free-space reading is reused; statfs on every instance is wasted work (default 500 ms). */
+  freeSpaceCacheMs?: number;
+}
+
+/** An object durably committed under `objects/`. */
+export interface StoredObject {
+  /** Lower-case hex sha256 of the whole file as written. */
+  sha256: string;
+  sizeBytes: number;
+  /** Path relative to the store root: `objects/<sha[0..2]>/<sha[2..4]>/<sha256>.dcm`. */
+  storageKey: string;
+  /** Absolute path of the committed file. */
+  path: string;
+}
+
+/**
+ * One object being written. Write bytes to `stream` (it hashes while writing), then `commit()`
+ * to make them durable and visible, or `abort()` to throw them away. Nothing partial is ever
+ * visible under `objects/`: only a fully written, fsynced temp file is renamed there.
+ */
+export interface PendingWrite {
+  readonly tempPath: string;
+  /** Sink for the bytes; back-pressure is honoured (write() returns false above 1 MiB buffered). */
+  readonly stream: Writable;
+  /** Bytes handed to the file so far. */
+  readonly bytesWritten: number;
+  /** Ends the stream if needed, fsyncs the file, renames it to its content address, fsyncs the directory. */
+  commit(): Promise<StoredObject>;
+  /** Discards the temp file; safe to call at any time and more than once (no-op after commit). */
+  abort(): Promise<void>;
+}
+
+/** Content-addressed, crash-safe store for received DICOM instances. */
+export interface InstanceStore {
+  readonly rootDir: string;
+  /** How many stale temp files the startup sweep removed. */
+  readonly sweptTempFiles: number;
+  /** Starts writing a new object into `tmp/`; refuses with {@link InsufficientSpaceError} when the disk is low. */
+  beginWrite(): Promise<PendingWrite>;
+  /** False when free space is below `minFreeBytes`: callers answer "out of resources" instead of writing. */
+  hasSpace(): Promise<boolean>;
+  /** Free bytes available to this process on the store's filesystem (fresh reading). */
+  freeBytes(): Promise<number>;
+  /** Absolute path of a committed object; throws {@link InvalidStorageKeyError} on a malformed key. */
+  pathOf(storageKey: string): string;
+  /** True when the object is present under `objects/`. */
+  exists(storageKey: string): Promise<boolean>;
+  /** Deletes temp files left by dead writers; run at startup, safe to run again. Returns how many were removed. */
+  sweepTemp(): Promise<number>;
+}
+
+const STORAGE_KEY = /^objects\/([0-9a-f]{2})\/([0-9a-f]{2})\/([0-9a-f]{64})\.dcm$/;
+const TEMP_NAME = /^(\d+)-[0-9a-f]+\.tmp$/;
+const STREAM_HIGH_WATER_MARK = 1 << 20;
+
+/** The storage key of a sha256: two directory levels keep folders small even at millions of objects. */
+export function storageKeyForSha256(sha256: string): string {
+  return `objects/${sha256.slice(0, 2)}/${sha256.slice(2, 4)}/${sha256}.dcm`;
+}
+
+/**
+ * Opens (creating if needed) a store under `rootDir` and sweeps temp files left by crashed
+ * writers, so a restart after kill -9 starts from a clean `tmp/`.
+ */
+export async function createInstanceStore(options: InstanceStoreOptions): Promise<InstanceStore> {
+  const rootDir = options.rootDir;
+  const tmpDir = join(rootDir, 'tmp');
+  const objectsDir = join(rootDir, 'objects');
+  const minFreeBytes = options.minFreeBytes ?? 0;
+  const staleTempMs = options.staleTempMs ?? 60 * 60 * 1000;
+  const freeSpaceCacheMs = options.freeSpaceCacheMs ?? 500;
+
+  await mkdir(tmpDir, { recursive: true });
+  await mkdir(objectsDir, { recursive: true });
+  await fsyncDir(rootDir);
+
+  const knownDirs = new Set<string>([objectsDir]);
+  let freeCache: { at: number; bytes: number } | undefined;
+
+  async function freeBytes(): Promise<number> {
+    const s = await statfs(rootDir);
+    const bytes = Number(s.bavail) * Number(s.bsize);
+    freeCache = { at: Date.now(), bytes };
+    return bytes;
+  }
+
+  async function cachedFreeBytes(): Promise<number> {
+    if (freeCache && Date.now() - freeCache.at < freeSpaceCacheMs) return freeCache.bytes;
+    return freeBytes();
+  }
+
+  async function hasSpace(): Promise<boolean> {
+    if (minFreeBytes <= 0) return true;
+    return (await cachedFreeBytes()) >= minFreeBytes;
+  }
+
+  /** mkdir -p for the two fan-out levels, fsyncing each parent that gained an entry. */
+  async function ensureObjectDir(dir: string): Promise<void> {
+    if (knownDirs.has(dir)) return;
+    const parent = dirname(dir);
+    if (!knownDirs.has(parent) && parent !== objectsDir) await ensureObjectDir(parent);
+    try {
+      await mkdir(dir);
+      await fsyncDir(parent);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    knownDirs.add(dir);
+  }
+
+  async function sweepTemp(): Promise<number> {
+    let removed = 0;
+    const now = Date.now();
+    for (const name of await readdir(tmpDir)) {
+      const full = join(tmpDir, name);
+      const m = TEMP_NAME.exec(name);
+      let stale = true;
+      if (m) {
+        const pid = Number(m[1]);
+        if (pid !== process.pid && isProcessAlive(pid)) {
+          try {
+            stale = now - (await stat(full)).mtimeMs > staleTempMs;
+          } catch {
+            continue; // vanished meanwhile: its owner committed or aborted it
+          }
+        }
+      }
+      if (!stale) continue;
+      try {
+        await unlink(full);
+        removed += 1;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+    if (removed > 0) await fsyncDir(tmpDir);
+    return removed;
+  }
+
+  async function beginWrite(): Promise<PendingWrite> {
+    if (!(await hasSpace())) {
+      throw new InsufficientSpaceError(freeCache?.bytes ?? 0, minFreeBytes);
+    }
+    const tempPath = join(tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}.tmp`);
+    const fh = await open(tempPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o640);
+    const stream = new HashingFileWritable(fh, createHash('sha256'));
+    let state: 'open' | 'committing' | 'committed' | 'aborted' = 'open';
+
+    async function discard(): Promise<void> {
+      if (!stream.destroyed) stream.destroy();
+      await stream.closeFile();
+      try {
+        await unlink(tempPath);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+    }
+
+    return {
+      tempPath,
+      stream,
+      get bytesWritten() {
+        return stream.bytesWritten;
+      },
+      async commit(): Promise<StoredObject> {
+        if (state !== 'open') throw new WriteStateError(`commit() on a write that is ${state}`);
+        state = 'committing';
+        try {
+          if (!stream.writableEnded) stream.end();
+          await finished(stream); // _final has fdatasync'ed the file
+          await stream.closeFile();
+          const sha256 = stream.digest();
+          const storageKey = storageKeyForSha256(sha256);
+          const path = join(rootDir, storageKey);
+          const dir = dirname(path);
+          await ensureObjectDir(dir);
+          await rename(tempPath, path);
+          await fsyncDir(dir);
+          state = 'committed';
+          return { sha256, sizeBytes: stream.bytesWritten, storageKey, path };
+        } catch (err) {
+          state = 'aborted';
+          await discard().catch(() => undefined);
+          if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
+            throw new InsufficientSpaceError(freeCache?.bytes ?? 0, minFreeBytes, { cause: err });
+          }
+          throw err instanceof StorageError ? err : new StorageError(`commit failed: ${(err as Error).message}`, { cause: err });
+        }
+      },
+      async abort(): Promise<void> {
+        if (state === 'committed' || state === 'aborted') return;
+        state = 'aborted';
+        await discard();
+      },
+    };
+  }
+
+  function pathOf(storageKey: string): string {
+    if (!STORAGE_KEY.test(storageKey)) throw new InvalidStorageKeyError(`not a storage key: ${storageKey}`);
+    return join(rootDir, ...storageKey.split('/'));
+  }
+
+  async function exists(storageKey: string): Promise<boolean> {
+    try {
+      await stat(pathOf(storageKey));
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+      throw err;
+    }
+  }
+
+  const sweptTempFiles = await sweepTemp();
+  return { rootDir, sweptTempFiles, beginWrite, hasSpace, freeBytes, pathOf, exists, sweepTemp };
+}
+
+/** fsync a directory so that a rename or create inside it survives a power cut. */
+async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Writable over a FileHandle that hashes every chunk on its way to disk and fdatasyncs in
+ * `_final`, so `finish` means "bytes durable". Uses writev to batch small PDV fragments.
+ */
+class HashingFileWritable extends Writable {
+  bytesWritten = 0;
+  private closePromise: Promise<void> | undefined;
+  private inFlight: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly fh: FileHandle,
+    private readonly hash: Hash,
+  ) {
+    super({ highWaterMark: STREAM_HIGH_WATER_MARK, decodeStrings: true });
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.hash.update(chunk);
+    this.track(this.writeAll([chunk]), cb);
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
+    const buffers = chunks.map((c) => c.chunk);
+    for (const b of buffers) this.hash.update(b);
+    this.track(this.writeAll(buffers), cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.track(this.fh.datasync(), cb);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.closeFile().then(
+      () => cb(err),
+      (closeErr: unknown) => cb(err ?? (closeErr as Error)),
+    );
+  }
+
+  /** Closes the file handle once, after any write in flight has settled. */
+  closeFile(): Promise<void> {
+    this.closePromise ??= this.inFlight.then(
+      () => this.fh.close(),
+      () => this.fh.close(),
+    );
+    return this.closePromise;
+  }
+
+  digest(): string {
+    return this.hash.digest('hex');
+  }
+
+  private track(p: Promise<unknown>, cb: (err?: Error | null) => void): void {
+    this.inFlight = p;
+    p.then(
+      () => cb(),
+      (e: unknown) => cb(e as Error),
+    );
+  }
+
+  private async writeAll(buffers: Buffer[]): Promise<void> {
+    let pending = buffers;
+    while (pending.length > 0) {
+      const total = pending.reduce((n, b) => n + b.length, 0);
+      const { bytesWritten } = await this.fh.writev(pending);
+      this.bytesWritten += bytesWritten;
+      if (bytesWritten >= total) return;
+      // Partial write (rare on regular files): continue from where it stopped.
+      let skip = bytesWritten;
+      const rest: Buffer[] = [];
+      for (const b of pending) {
+        if (skip >= b.length) {
+          skip -= b.length;
+          continue;
+        }
+        rest.push(skip > 0 ? b.subarray(skip) : b);
+        skip = 0;
+      }
+      pending = rest;
+    }
+  }
+}
+
