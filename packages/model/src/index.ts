@@ -16,6 +16,7 @@ export {
   type ExecutionProvider,
   type SessionOptions,
   type SessionSignature,
+  type SessionLogger,
 } from './session-pool.js';
 export { loadModel, type LoadedModel } from './load-model.js';
 export {

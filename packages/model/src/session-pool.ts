@@ -17,7 +17,7 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
-import { createLogger, type Logger } from '@ldh/config';
+import { createLogger } from '@ldh/config';
 import { InferenceError, ModelLoadError } from './errors.js';
 
 export type ExecutionProvider = 'cpu' | 'cuda';
@@ -27,7 +27,14 @@ export interface SessionOptions {
   provider?: ExecutionProvider;
   /** ORT intra-op threads for one run; default: the machine's available parallelism. */
   intraOpThreads?: number;
-  logger?: Logger;
+  /** Where the provider choice and fallback are logged; default: `createLogger('model')`. */
+  logger?: SessionLogger;
+}
+
+/** The slice of a pino logger this module uses (so tests can record what was logged). */
+export interface SessionLogger {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
 }
 
 /** The input/output names and declared shapes ORT read from the ONNX graph. */
