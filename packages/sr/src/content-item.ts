@@ -1,0 +1,100 @@
+/**
+ * Builders for SR content items as dcmjs naturalized objects. Each returns one item of a
+ * Content Sequence; children go in `ContentSequence`. Keeping the DICOM keywords in one place
+ * means the report builders read like the template tables in sr-content.md.
+ */
+import { DCMR, type Code } from './codes.js';
+
+export type RelationshipType =
+  | 'CONTAINS'
+  | 'HAS OBS CONTEXT'
+  | 'HAS CONCEPT MOD'
+  | 'HAS ACQ CONTEXT'
+  | 'HAS PROPERTIES'
+  | 'INFERRED FROM';
+
+/** A naturalized content item (or the root dataset's content part). */
+export interface ContentItem {
+  RelationshipType?: RelationshipType;
+  ValueType: 'CONTAINER' | 'CODE' | 'TEXT' | 'UIDREF' | 'NUM' | 'IMAGE';
+  ConceptNameCodeSequence?: NaturalCode[];
+  ContentSequence?: ContentItem[];
+  [keyword: string]: unknown;
+}
+
+export interface NaturalCode {
+  CodeValue: string;
+  CodingSchemeDesignator: string;
+  CodeMeaning: string;
+}
+
+/** A code as a Code Sequence item. */
+export function codeItem(c: Code): NaturalCode {
+  return { CodeValue: c.value, CodingSchemeDesignator: c.scheme, CodeMeaning: c.meaning };
+}
+
+function named(rel: RelationshipType | undefined, valueType: ContentItem['ValueType'], name: Code | undefined): ContentItem {
+  const item: ContentItem = { ValueType: valueType };
+  if (rel !== undefined) item.RelationshipType = rel;
+  if (name !== undefined) item.ConceptNameCodeSequence = [codeItem(name)];
+  return item;
+}
+
+function withChildren(item: ContentItem, children: ContentItem[] | undefined): ContentItem {
+  if (children !== undefined && children.length > 0) item.ContentSequence = children;
+  return item;
+}
+
+/** CONTAINER; `templateId` adds a DCMR Content Template Sequence (e.g. "1500", "1501"). */
+export function container(
+  rel: RelationshipType | undefined,
+  name: Code,
+  children: ContentItem[],
+  templateId?: string,
+): ContentItem {
+  const item = named(rel, 'CONTAINER', name);
+  item.ContinuityOfContent = 'SEPARATE';
+  if (templateId !== undefined) {
+    item.ContentTemplateSequence = [
+      { MappingResource: DCMR.resource, MappingResourceUID: DCMR.resourceUid, TemplateIdentifier: templateId },
+    ];
+  }
+  return withChildren(item, children);
+}
+
+export function codeValue(rel: RelationshipType, name: Code, value: Code, children?: ContentItem[]): ContentItem {
+  const item = named(rel, 'CODE', name);
+  item.ConceptCodeSequence = [codeItem(value)];
+  return withChildren(item, children);
+}
+
+export function text(rel: RelationshipType, name: Code, value: string): ContentItem {
+  const item = named(rel, 'TEXT', name);
+  item.TextValue = value;
+  return item;
+}
+
+export function uidRef(rel: RelationshipType, name: Code, uid: string): ContentItem {
+  const item = named(rel, 'UIDREF', name);
+  item.UID = uid;
+  return item;
+}
+
+/** NUM with one measured value; `numericValue` is already a valid Decimal String. */
+export function num(rel: RelationshipType, name: Code, numericValue: string, unit: Code, children?: ContentItem[]): ContentItem {
+  const item = named(rel, 'NUM', name);
+  item.MeasuredValueSequence = [{ NumericValue: numericValue, MeasurementUnitsCodeSequence: [codeItem(unit)] }];
+  return withChildren(item, children);
+}
+
+/** IMAGE by reference; KOS items pass `name` undefined (TID 2010 forbids a concept name there). */
+export function image(
+  rel: RelationshipType,
+  name: Code | undefined,
+  ref: { sopClassUid: string; sopInstanceUid: string },
+  children?: ContentItem[],
+): ContentItem {
+  const item = named(rel, 'IMAGE', name);
+  item.ReferencedSOPSequence = [{ ReferencedSOPClassUID: ref.sopClassUid, ReferencedSOPInstanceUID: ref.sopInstanceUid }];
+  return withChildren(item, children);
+}

@@ -1,0 +1,117 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildKeyObjectSelection, buildMeasurementReport, describeReport } from '@ldh/sr';
+import { sampleAlgorithm, sampleKeyObjectInput, sampleReportInput } from './testing/sample-input.js';
+
+// Real validators: dciodvfy (dicom3tools) checks the IOD, dsrdump (DCMTK) parses the SR tree
+// with its relationship constraints, dcmdump shows the bytes as another toolkit decodes them.
+let dir: string;
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'ldh-sr-'));
+});
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function run(cmd: string, args: string[]): { code: number; out: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.error) throw r.error;
+  return { code: r.status ?? -1, out: `${r.stdout}${r.stderr}` };
+}
+
+function save(name: string, bytes: Uint8Array): string {
+  const file = join(dir, name);
+  writeFileSync(file, bytes);
+  return file;
+}
+
+/**
+ * dsrdump must exit 0 and print no error ("E:") line. Its two expected warnings are printed:
+ * DCMTK 3.6.7's VR checker does not handle ISO_IR 192, and it has no template checks.
+ */
+function expectParsableSr(file: string): string {
+  const { code, out } = run('dsrdump', ['+Pl', file]);
+  const warnings = out.split('\n').filter((l) => l.startsWith('W:'));
+  if (warnings.length > 0) console.log(`dsrdump warnings for ${file}:\n${warnings.join('\n')}`);
+  expect(code).toBe(0);
+  expect(out).not.toMatch(/^E:/m);
+  for (const w of warnings) expect(w).toMatch(/Specific Character Set: ISO_IR 192|template constraints not yet supported/);
+  return out;
+}
+
+/** dciodvfy prints all findings on stderr/stdout; any "Error" line fails, warnings are shown. */
+function expectValidIod(file: string): void {
+  const { out } = run('dciodvfy', [file]);
+  const lines = out.split('\n').filter((l) => l.trim() !== '');
+  const warnings = lines.filter((l) => /warning/i.test(l));
+  if (warnings.length > 0) console.log(`dciodvfy warnings for ${file}:\n${warnings.join('\n')}`);
+  expect(lines.filter((l) => /error/i.test(l))).toEqual([]);
+}
+
+describe('measurement report against DICOM validators', () => {
+  const cases = {
+    'with levels': sampleReportInput(),
+    'study only, placeholder, healthy': sampleReportInput({
+      levels: undefined,
+      decision: 'healthy',
+      studyProbability: 0.12345,
+      algorithm: sampleAlgorithm({ placeholder: true }),
+    }),
+    'ascii patient, edge probabilities': sampleReportInput({
+      study: { ...sampleReportInput().study, patientName: 'Doe^John', specificCharacterSet: undefined },
+      studyProbability: 0.99999,
+      levels: [{ level: 'L3-L4', probability: 0 }, { level: 'L4-L5', probability: 1 }],
+    }),
+  };
+
+  for (const [name, input] of Object.entries(cases)) {
+    it(`passes dciodvfy and dsrdump: ${name}`, () => {
+      const file = save(`sr-${name.replace(/\W+/g, '-')}.dcm`, buildMeasurementReport(input));
+      expectValidIod(file);
+      const dump = expectParsableSr(file);
+      expect(dump).toContain('Imaging Measurement Report');
+      expect(dump).toContain(`"Algorithm Parameters")="threshold=0.5; aggregation=mean;${input.algorithm.placeholder ? ' PLACEHOLDER MODEL' : ''}"`);
+    });
+  }
+
+  it('round-trips through describeReport', () => {
+    const input = sampleReportInput();
+    const d = describeReport(buildMeasurementReport(input));
+    expect(d).toMatchObject({
+      sopInstanceUid: input.sopInstanceUid,
+      studyInstanceUid: input.study.studyInstanceUid,
+      seriesInstanceUid: input.seriesInstanceUid,
+      studyProbability: 0.91,
+      decision: 'ldh',
+      imageCount: input.images.length,
+      placeholder: false,
+    });
+    expect(d.levels.map((l) => [l.level, l.probability, l.decision])).toEqual([
+      ['L1-L2', 0.12, 'healthy'],
+      ['L4-L5', 0.91, 'ldh'],
+      ['L5-S1', 0.64, 'ldh'],
+    ]);
+  });
+
+  it('keeps a non-ASCII patient name intact for dcmdump (ISO_IR 192)', () => {
+    const file = save('sr-charset.dcm', buildMeasurementReport(sampleReportInput()));
+    const { code, out } = run('dcmdump', ['+U8', '+P', 'SpecificCharacterSet', '+P', 'PatientName', file]);
+    expect(code).toBe(0);
+    expect(out).toContain('ISO_IR 192');
+    expect(out).toContain('Müller^Jörg');
+  });
+});
+
+describe('key object selection against DICOM validators', () => {
+  it('passes dciodvfy and dsrdump with the "Of Interest" title', () => {
+    const file = save('kos.dcm', buildKeyObjectSelection(sampleKeyObjectInput()));
+    expectValidIod(file);
+    const dump = expectParsableSr(file);
+    expect(dump).toContain('<CONTAINER:(,,"Of Interest")=SEPARATE>');
+    expect(dump).toContain('"Key Object Description")="AI: suspected LDH at L4-L5, L5-S1"');
+    expect(dump.match(/<contains IMAGE:=\(MR image,\)>/g)).toHaveLength(2);
+  });
+});

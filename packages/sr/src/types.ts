@@ -1,0 +1,128 @@
+/**
+ * Input types of the SR and KOS builders. They carry exactly what the report needs from the
+ * source study and the model run, so the writer can build a report without re-reading images.
+ */
+
+/** Patient and study attributes copied from the source MR (Type 2 ones are written empty when absent). */
+export interface SourceStudyHeader {
+  studyInstanceUid: string;
+  patientName?: string;
+  patientId?: string;
+  patientBirthDate?: string;
+  patientSex?: string;
+  studyDate?: string;
+  studyTime?: string;
+  accessionNumber?: string;
+  referringPhysicianName?: string;
+  studyId?: string;
+  /**
+   * Character set the strings above were decoded from. Informational: the values arrive as
+   * JavaScript strings and dcmjs always encodes text as UTF-8, so the output declares
+   * `ISO_IR 192` whenever any text is non-ASCII, whatever the source used.
+   */
+  specificCharacterSet?: string;
+}
+
+/** The series roles the classifier reads. */
+export type ImageRole = 't1_sag' | 't2_sag' | 't2_ax';
+
+/** One source image used by the model, with its per-image probability (0..1). */
+export interface SourceImageRef {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  seriesInstanceUid: string;
+  role: ImageRole;
+  probability: number;
+  frameOfReferenceUid?: string;
+}
+
+/** Disc levels, cranial to caudal. */
+export const DISC_LEVELS = ['L1-L2', 'L2-L3', 'L3-L4', 'L4-L5', 'L5-S1'] as const;
+export type DiscLevel = (typeof DISC_LEVELS)[number];
+
+/** Optional per-level probability; `sourceSopInstanceUid` must be one of the report's images. */
+export interface LevelResult {
+  level: DiscLevel;
+  probability: number;
+  sourceSopInstanceUid?: string;
+}
+
+/**
+ * The model as a DICOM device. `deviceObserverUid` must change whenever the weights change
+ * (sr-content.md sec. 7); `placeholder` marks an untrained/demo model and is written visibly.
+ */
+export interface AlgorithmIdentity {
+  name: string;
+  version: string;
+  deviceObserverUid: string;
+  manufacturer: string;
+  modelName: string;
+  placeholder: boolean;
+  softwareVersion: string;
+}
+
+export type Decision = 'ldh' | 'healthy';
+
+export interface MeasurementReportInput {
+  study: SourceStudyHeader;
+  images: SourceImageRef[];
+  /** Aggregated study probability, 0..1. */
+  studyProbability: number;
+  /** Decision threshold on the probability (recorded as Algorithm Parameters). */
+  threshold: number;
+  /** Thresholded study decision, as decided by the caller. */
+  decision: Decision;
+  levels?: LevelResult[];
+  algorithm: AlgorithmIdentity;
+  /**
+   * How per-image probabilities became the study probability (e.g. "mean", "max"); recorded in
+   * Algorithm Parameters. Defaults to "unspecified".
+   */
+  aggregation?: string;
+  sopInstanceUid: string;
+  seriesInstanceUid: string;
+  /** Defaults to {@link DEFAULT_SR_SERIES_NUMBER}. */
+  seriesNumber?: number;
+  /** Defaults to 1. */
+  instanceNumber?: number;
+  contentDateTime: Date;
+  /** Tracking Unique Identifier of the study-level finding; derived from the study UID when absent. */
+  trackingUid?: string;
+}
+
+export interface KeyObjectInput {
+  study: SourceStudyHeader;
+  images: SourceImageRef[];
+  /** Key Object Description shown by viewers, e.g. "AI: suspected LDH at L4-L5". */
+  description: string;
+  sopInstanceUid: string;
+  seriesInstanceUid: string;
+  /** Defaults to {@link DEFAULT_KOS_SERIES_NUMBER}. */
+  seriesNumber?: number;
+  /** Defaults to 1. */
+  instanceNumber?: number;
+  contentDateTime: Date;
+  algorithm: AlgorithmIdentity;
+}
+
+/** What `describeReport` reads back from an SR written by `buildMeasurementReport`. */
+export interface ReportDescription {
+  sopClassUid: string;
+  sopInstanceUid: string;
+  seriesInstanceUid: string;
+  studyInstanceUid: string;
+  /** The study NUM divided by 100 (so rounded to 0.001). */
+  studyProbability: number;
+  decision: Decision;
+  /** Distinct images in the Image Library. */
+  imageCount: number;
+  levels: { level: DiscLevel; probability: number; decision: Decision }[];
+  algorithmName: string;
+  algorithmVersion: string;
+  /** True when Algorithm Parameters say "PLACEHOLDER MODEL". */
+  placeholder: boolean;
+}
+
+/** Series numbers used when the caller gives none: high, so derived series sort after acquisitions. */
+export const DEFAULT_SR_SERIES_NUMBER = 9901;
+export const DEFAULT_KOS_SERIES_NUMBER = 9902;

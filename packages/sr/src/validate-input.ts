@@ -1,0 +1,80 @@
+/**
+ * Input checks shared by both builders. Everything a PACS would reject later (bad UIDs,
+ * an image not in the evidence, a NUM that is not a Decimal String) is refused here with the
+ * offending field named, so the report job fails once and clearly instead of at C-STORE time.
+ */
+import { isValidUid } from '@ldh/dicom';
+import { assertProbability } from './dicom-format.js';
+import { SrInputError } from './errors.js';
+import type { AlgorithmIdentity, SourceImageRef, SourceStudyHeader } from './types.js';
+
+const ROLES = new Set(['t1_sag', 't2_sag', 't2_ax']);
+
+export function assertUid(value: string | undefined, field: string): void {
+  if (!isValidUid(value)) throw new SrInputError(field, `not a valid DICOM UID: ${JSON.stringify(value ?? null)}`);
+}
+
+export function assertDate(value: Date, field: string): void {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new SrInputError(field, 'must be a valid Date');
+}
+
+function assertPositiveInt(value: number | undefined, field: string): void {
+  if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= 2147483647)) {
+    throw new SrInputError(field, `must be a non-negative integer, got ${String(value)}`);
+  }
+}
+
+function assertText(value: string, field: string, max: number): void {
+  if (typeof value !== 'string' || value.trim() === '') throw new SrInputError(field, 'must be a non-empty string');
+  if (value.length > max) throw new SrInputError(field, `longer than ${max} characters`);
+  if (value.includes('\\')) throw new SrInputError(field, 'must not contain a backslash (DICOM value separator)');
+}
+
+export function validateStudy(study: SourceStudyHeader): void {
+  assertUid(study.studyInstanceUid, 'study.studyInstanceUid');
+}
+
+/** Images: at least one, valid UIDs, known role, probability in [0, 1], no duplicate instance. */
+export function validateImages(images: readonly SourceImageRef[]): void {
+  if (!Array.isArray(images) || images.length === 0) throw new SrInputError('images', 'at least one source image is required');
+  const seen = new Set<string>();
+  images.forEach((img, i) => {
+    const at = `images[${i}]`;
+    assertUid(img.sopClassUid, `${at}.sopClassUid`);
+    assertUid(img.sopInstanceUid, `${at}.sopInstanceUid`);
+    assertUid(img.seriesInstanceUid, `${at}.seriesInstanceUid`);
+    if (img.frameOfReferenceUid !== undefined) assertUid(img.frameOfReferenceUid, `${at}.frameOfReferenceUid`);
+    if (!ROLES.has(img.role)) throw new SrInputError(`${at}.role`, `unknown role ${JSON.stringify(img.role)}`);
+    assertProbability(img.probability, `${at}.probability`);
+    if (seen.has(img.sopInstanceUid)) throw new SrInputError(`${at}.sopInstanceUid`, `duplicate image ${img.sopInstanceUid}`);
+    seen.add(img.sopInstanceUid);
+  });
+}
+
+/** Algorithm identity; text limits follow the header VRs it lands in (LO 64). */
+export function validateAlgorithm(algorithm: AlgorithmIdentity): void {
+  assertUid(algorithm.deviceObserverUid, 'algorithm.deviceObserverUid');
+  assertText(algorithm.name, 'algorithm.name', 64);
+  assertText(algorithm.version, 'algorithm.version', 64);
+  assertText(algorithm.manufacturer, 'algorithm.manufacturer', 64);
+  assertText(algorithm.modelName, 'algorithm.modelName', 64);
+  assertText(algorithm.softwareVersion, 'algorithm.softwareVersion', 64);
+  if (typeof algorithm.placeholder !== 'boolean') throw new SrInputError('algorithm.placeholder', 'must be a boolean');
+}
+
+/** Common fields of a new instance in a new series. */
+export function validateInstance(input: {
+  sopInstanceUid: string;
+  seriesInstanceUid: string;
+  seriesNumber?: number;
+  instanceNumber?: number;
+  contentDateTime: Date;
+}): void {
+  assertUid(input.sopInstanceUid, 'sopInstanceUid');
+  assertUid(input.seriesInstanceUid, 'seriesInstanceUid');
+  assertPositiveInt(input.seriesNumber, 'seriesNumber');
+  assertPositiveInt(input.instanceNumber, 'instanceNumber');
+  assertDate(input.contentDateTime, 'contentDateTime');
+}
+
+export { assertText };
