@@ -1,0 +1,150 @@
+"""Pixel pipeline of the ``ldh-input-v1`` contract (Python reference implementation).
+
+stored value → Modality LUT (RescaleSlope/Intercept) → percentile window to [0,1] per slice →
+(MONOCHROME1: 1 − x) → zero-pad to a centred square → triangle-filter resize to S×S →
+replicate to 3 channels → (x − mean)/std.
+
+Everything is computed in float64 and cast to float32 at the end; the TypeScript twin
+(packages/model/src/preprocess.ts) performs the same arithmetic in JavaScript doubles, so the
+two agree to ~1e-6 (the contract allows 1e-3). See training/INPUT_CONTRACT.md for the exact
+definitions; keep the two files in step.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Dict, Optional
+
+import numpy as np
+
+from .contract import DEFAULT_INPUT
+
+
+def percentile_linear(values: np.ndarray, p: float) -> float:
+    """Percentile with linear interpolation between order statistics (numpy's default).
+
+    Written out (not ``np.percentile``) so the TypeScript code can mirror it operation by
+    operation: sorted a, pos = p/100·(n−1), i = ⌊pos⌋, a[i] + (a[i+1] − a[i])·(pos − i).
+    """
+    a = np.sort(values, axis=None)
+    n = a.size
+    if n == 0:
+        raise ValueError("empty image")
+    pos = (p / 100.0) * (n - 1)
+    i = int(math.floor(pos))
+    j = min(i + 1, n - 1)
+    return float(a[i] + (a[j] - a[i]) * (pos - i))
+
+
+def window_percentile(v: np.ndarray, low: float, high: float) -> np.ndarray:
+    lo = percentile_linear(v, low)
+    hi = percentile_linear(v, high)
+    if not hi > lo:
+        return np.zeros(v.shape, dtype=np.float64)
+    return np.clip((v - lo) / (hi - lo), 0.0, 1.0)
+
+
+def pad_square(x: np.ndarray) -> np.ndarray:
+    """Zero-pad to side max(rows, cols); the image sits at top=(side−rows)//2, left=(side−cols)//2."""
+    rows, cols = x.shape
+    side = max(rows, cols)
+    out = np.zeros((side, side), dtype=np.float64)
+    top = (side - rows) // 2
+    left = (side - cols) // 2
+    out[top:top + rows, left:left + cols] = x
+    return out
+
+
+def triangle_weights(in_size: int, out_size: int) -> np.ndarray:
+    """Resampling matrix [out_size, in_size] of the antialiased triangle (bilinear) filter.
+
+    Half-pixel centres: output o samples input coordinate c = (o + 0.5)·scale, scale = in/out.
+    The triangle kernel is widened by f = max(scale, 1) when shrinking (antialiasing): input i
+    gets weight max(0, 1 − |i + 0.5 − c| / f); weights of each output are normalised to sum 1
+    (this also handles the borders). Equals PIL's BILINEAR and torch's
+    ``interpolate(mode="bilinear", antialias=True, align_corners=False)`` up to rounding.
+    """
+    scale = in_size / out_size
+    f = max(scale, 1.0)
+    w = np.zeros((out_size, in_size), dtype=np.float64)
+    for o in range(out_size):
+        c = (o + 0.5) * scale
+        i0 = max(0, int(math.floor(c - f - 0.5)))
+        i1 = min(in_size, int(math.ceil(c + f + 0.5)))
+        for i in range(i0, i1):
+            t = 1.0 - abs(i + 0.5 - c) / f
+            if t > 0:
+                w[o, i] = t
+        s = w[o].sum()
+        if s > 0:
+            w[o] /= s
+    return w
+
+
+def resize_square(x: np.ndarray, size: int) -> np.ndarray:
+    side = x.shape[0]
+    if side == size:
+        return x.copy()
+    w = triangle_weights(side, size)
+    return w @ x @ w.T
+
+
+def to_unit_image(stored: np.ndarray, size: int, *, rescale_slope: float = 1.0,
+                  rescale_intercept: float = 0.0, monochrome1: bool = False,
+                  contract: Optional[Dict[str, Any]] = None) -> np.ndarray:
+    """Steps up to the resize: returns the S×S float64 image in [0, 1] (what training caches)."""
+    c = contract or DEFAULT_INPUT
+    if stored.ndim != 2:
+        raise ValueError(f"expected a single 2-D frame, got shape {stored.shape}")
+    v = stored.astype(np.float64) * float(rescale_slope) + float(rescale_intercept)
+    win = c["windowing"]
+    x = window_percentile(v, win["lowPercentile"], win["highPercentile"])
+    if monochrome1:
+        x = 1.0 - x
+    return resize_square(pad_square(x), size)
+
+
+def normalise(unit: np.ndarray, contract: Optional[Dict[str, Any]] = None) -> np.ndarray:
+    """[.., S, S] in [0,1] → [.., 3, S, S] float32, (x − mean)/std, three identical channels."""
+    c = contract or DEFAULT_INPUT
+    n = c["normalisation"]
+    z = (unit - n["mean"]) / n["std"]
+    return np.repeat(z[..., None, :, :], 3, axis=-3).astype(np.float32)
+
+
+def preprocess_pixels(stored: np.ndarray, *, rescale_slope: float = 1.0, rescale_intercept: float = 0.0,
+                      monochrome1: bool = False, contract: Optional[Dict[str, Any]] = None) -> np.ndarray:
+    """Full pipeline for one frame → float32 [3, S, S]."""
+    c = contract or DEFAULT_INPUT
+    unit = to_unit_image(stored, c["size"], rescale_slope=rescale_slope, rescale_intercept=rescale_intercept,
+                         monochrome1=monochrome1, contract=c)
+    return normalise(unit, c)
+
+
+def dicom_frame(ds: Any) -> Dict[str, Any]:
+    """Stored pixels and the Modality LUT / photometric fields of a single-frame pydicom dataset."""
+    frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
+    if frames != 1:
+        raise ValueError("multi-frame images are not part of ldh-input-v1")
+    return {
+        "stored": ds.pixel_array,
+        "rescale_slope": float(getattr(ds, "RescaleSlope", 1.0) or 1.0),
+        "rescale_intercept": float(getattr(ds, "RescaleIntercept", 0.0) or 0.0),
+        "monochrome1": str(getattr(ds, "PhotometricInterpretation", "MONOCHROME2")) == "MONOCHROME1",
+    }
+
+
+def preprocess_dicom(path: str, contract: Optional[Dict[str, Any]] = None) -> np.ndarray:
+    import pydicom
+
+    f = dicom_frame(pydicom.dcmread(path))
+    return preprocess_pixels(f["stored"], rescale_slope=f["rescale_slope"], rescale_intercept=f["rescale_intercept"],
+                             monochrome1=f["monochrome1"], contract=contract)
+
+
+def unit_from_dicom(path: str, size: int, contract: Optional[Dict[str, Any]] = None) -> np.ndarray:
+    import pydicom
+
+    f = dicom_frame(pydicom.dcmread(path))
+    return to_unit_image(f["stored"], size, rescale_slope=f["rescale_slope"], rescale_intercept=f["rescale_intercept"],
+                         monochrome1=f["monochrome1"], contract=contract)

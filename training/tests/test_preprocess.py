@@ -1,0 +1,80 @@
+import os
+import tempfile
+import unittest
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from training.contract import input_section
+from training.preprocess import (pad_square, percentile_linear, preprocess_dicom, preprocess_pixels, resize_square,
+                                 to_unit_image, triangle_weights)
+from training.synth import write_image
+
+
+class PreprocessTest(unittest.TestCase):
+    def test_percentile_matches_numpy_linear(self):
+        rng = np.random.default_rng(0)
+        for n in (1, 2, 7, 1000):
+            v = rng.normal(size=n) * 100
+            for p in (0.0, 0.5, 50.0, 99.5, 100.0):
+                self.assertAlmostEqual(percentile_linear(v, p), float(np.percentile(v, p)), places=9)
+
+    def test_triangle_resize_matches_torch_antialias(self):
+        rng = np.random.default_rng(1)
+        for side, size in ((320, 128), (257, 128), (96, 32), (48, 128), (128, 128)):
+            x = rng.uniform(0, 1, (side, side))
+            ours = resize_square(x, size)
+            t = torch.from_numpy(x)[None, None]
+            ref = F.interpolate(t, size=(size, size), mode="bilinear", align_corners=False, antialias=True)[0, 0].numpy()
+            if side > size:  # torch's antialias kernel is PIL's triangle filter when shrinking
+                self.assertLess(np.abs(ours - ref).max(), 1e-5, (side, size))
+            self.assertEqual(ours.shape, (size, size))
+
+    def test_weights_rows_sum_to_one(self):
+        for a, b in ((320, 128), (48, 128), (17, 5)):
+            w = triangle_weights(a, b)
+            self.assertTrue(np.allclose(w.sum(1), 1.0))
+
+    def test_pad_square_centres(self):
+        x = np.ones((3, 6))
+        p = pad_square(x)
+        self.assertEqual(p.shape, (6, 6))
+        self.assertEqual(p[:, 0].tolist(), [0, 1, 1, 1, 0, 0])  # top = (6-3)//2 = 1
+
+    def test_window_and_normalise_range_and_channels(self):
+        rng = np.random.default_rng(2)
+        x = rng.integers(0, 4000, (64, 80)).astype(np.uint16)
+        out = preprocess_pixels(x)
+        self.assertEqual(out.shape, (3, 128, 128))
+        self.assertEqual(out.dtype, np.float32)
+        self.assertTrue(np.array_equal(out[0], out[1]) and np.array_equal(out[1], out[2]))
+        self.assertGreaterEqual(out.min(), -2.0 - 1e-6)
+        self.assertLessEqual(out.max(), 2.0 + 1e-6)
+
+    def test_modality_lut_is_applied_before_windowing_and_is_affine_invariant(self):
+        rng = np.random.default_rng(3)
+        x = rng.integers(0, 1000, (40, 40)).astype(np.int16)
+        a = to_unit_image(x, 32)
+        b = to_unit_image(x, 32, rescale_slope=-2.0, rescale_intercept=50.0)
+        self.assertLess(np.abs((1 - a) - b).max(), 1e-9)  # negative slope inverts the window
+
+    def test_constant_image_is_all_zero_after_window(self):
+        self.assertEqual(float(to_unit_image(np.full((10, 10), 7, np.uint16), 16).max()), 0.0)
+
+    def test_dicom_roundtrip_monochrome1_and_signed(self):
+        rng = np.random.default_rng(4)
+        pix = rng.integers(-500, 500, (30, 50)).astype(np.int16)
+        with tempfile.TemporaryDirectory() as d:
+            p = os.path.join(d, "a.dcm")
+            write_image(p, pix, study_uid="2.25.1", series_uid="2.25.2", sop_uid="2.25.3", patient_id="X",
+                        series_desc="AX T2", echo_time=100, iop=[1, 0, 0, 0, 1, 0], ipp=[0, 0, 0], instance_number=1,
+                        slope=2.0, intercept=-100.0, monochrome1=True)
+            got = preprocess_dicom(p, input_section(64))
+        ref = preprocess_pixels(pix, rescale_slope=2.0, rescale_intercept=-100.0, monochrome1=True, contract=input_section(64))
+        self.assertTrue(np.array_equal(got, ref))
+        self.assertEqual(got.shape, (3, 64, 64))
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,103 @@
+import os
+import tempfile
+import unittest
+
+import numpy as np
+
+from training.dataset import load_dataset, read_labels, selected_images
+from training.metrics import aggregate, auc_roc, auprc, choose_threshold, table_metrics
+from training.slices import select_slices, spread_indices
+from training.split import assert_disjoint_patients, patient_folds, split_indices
+from training.synth import write_dataset
+
+
+def inst(uid, z, n=None, iop=(1, 0, 0, 0, 1, 0)):
+    return {"sopInstanceUid": uid, "imagePositionPatient": [0, 0, z], "imageOrientationPatient": list(iop), "instanceNumber": n}
+
+
+class SliceTest(unittest.TestCase):
+    def test_sagittal_central_three_by_position_not_file_order(self):
+        sag = (0, 1, 0, 0, 0, -1)  # normal = row x col = (-1, 0, 0): order by descending x
+        xs = [5, -3, 1, 9, -7, 3, -1]
+        instances = [{"sopInstanceUid": f"u{x}", "imagePositionPatient": [x, 0, 0], "imageOrientationPatient": list(sag),
+                      "instanceNumber": i} for i, x in enumerate(xs)]
+        self.assertEqual(select_slices([{"role": "t2_sag", "instances": instances}]), {"t2_sag": ["u3", "u1", "u-1"]})
+        # even count: start = (n - 3) // 2
+        self.assertEqual(select_slices([{"role": "t1_sag", "instances": instances[:4]}])["t1_sag"], ["u9", "u5", "u1"])
+
+    def test_axial_spread_and_small_series(self):
+        self.assertEqual(spread_indices(20, 15), [0, 1, 3, 4, 5, 7, 8, 10, 11, 12, 14, 15, 16, 18, 19])
+        self.assertEqual(spread_indices(10, 15), list(range(10)))
+        ax = [inst(f"a{k}", -5.0 * k) for k in range(25)]
+        got = select_slices([{"role": "t2_ax", "instances": ax}])["t2_ax"]
+        self.assertEqual(len(got), 15)
+        self.assertEqual(got[0], "a24")  # lowest z first (axial normal is +z)
+        self.assertEqual(got[-1], "a0")
+
+    def test_ties_broken_by_instance_number_then_uid(self):
+        ax = [inst("b", 0, 2), inst("a", 0, 2), inst("c", 0, 1)]
+        self.assertEqual(select_slices([{"role": "t2_ax", "instances": ax}])["t2_ax"], ["c", "a", "b"])
+
+
+class SplitTest(unittest.TestCase):
+    def test_no_patient_in_two_splits_every_fold(self):
+        rng = np.random.default_rng(0)
+        pids = [f"P{int(rng.integers(0, 40))}" for _ in range(200)]  # ~5 studies per patient
+        ys = [int(rng.integers(0, 2)) for _ in pids]
+        all_test = []
+        for f in range(5):
+            tr, va, te = split_indices(pids, ys, 5, f, seed=7)
+            assert_disjoint_patients(pids, tr, va, te)
+            self.assertEqual(len(tr) + len(va) + len(te), 200)
+            all_test += list(te)
+            tr_p, te_p = {pids[i] for i in tr}, {pids[i] for i in te}
+            self.assertFalse(tr_p & te_p)
+        self.assertEqual(sorted(all_test), list(range(200)))  # every study tested exactly once
+
+    def test_assert_disjoint_detects_leak(self):
+        with self.assertRaises(AssertionError):
+            assert_disjoint_patients(["a", "b", "a"], np.array([0]), np.array([2]))
+
+    def test_folds_balanced(self):
+        pids = [f"P{i}" for i in range(50)]
+        folds = patient_folds(pids, [i % 2 for i in range(50)], 5, 1)
+        counts = np.bincount(list(folds.values()))
+        self.assertEqual(counts.tolist(), [10] * 5)
+
+    def test_dataset_split_on_synthetic_studies(self):
+        with tempfile.TemporaryDirectory() as d:
+            write_dataset(d, 10, seed=2)
+            rows = read_labels(os.path.join(d, "labels.csv"))
+            self.assertEqual(len(selected_images(os.path.join(d, rows[0].case_dir))), 3 + 3 + 15)
+            ds = load_dataset(d, 16)
+            self.assertEqual(ds.images.shape, (210, 16, 16))
+            tr, va, te = split_indices([s.patient_id for s in ds.studies], [s.label for s in ds.studies], 5, 0, 1)
+            assert_disjoint_patients([s.patient_id for s in ds.studies], tr, va, te)
+
+
+class MetricsTest(unittest.TestCase):
+    def test_auc_and_auprc(self):
+        y = np.array([0, 0, 1, 1])
+        self.assertEqual(auc_roc(y, np.array([0.1, 0.4, 0.35, 0.8])), 0.75)
+        self.assertEqual(auc_roc(y, np.array([0.5, 0.5, 0.5, 0.5])), 0.5)
+        self.assertAlmostEqual(auprc(y, np.array([0.1, 0.4, 0.35, 0.8])), (0.5 * 1 + 0.5 * (2 / 3)))
+
+    def test_threshold_metrics(self):
+        m = table_metrics(np.array([0, 1, 1, 0]), np.array([0.2, 0.9, 0.4, 0.6]), 0.5)
+        self.assertEqual((m["acc"], m["precision"], m["recall"], m["f1"]), (0.5, 0.5, 0.5, 0.5))
+
+    def test_choose_threshold_separates(self):
+        t = choose_threshold(np.array([0, 0, 1, 1]), np.array([0.1, 0.2, 0.7, 0.9]))
+        self.assertTrue(0.2 < t < 0.7)
+
+    def test_aggregate(self):
+        p = np.array([0.1, 0.9, 0.5, 0.2, 0.3, 0.4, 0.8])
+        st = np.array([0, 0, 0, 1, 1, 1, 1])
+        ids = np.array([0, 1])
+        self.assertTrue(np.allclose(aggregate(p, st, ids, "mean"), [0.5, 0.425]))
+        self.assertTrue(np.allclose(aggregate(p, st, ids, "max"), [0.9, 0.8]))
+        self.assertTrue(np.allclose(aggregate(p, st, ids, "topk-mean"), [0.5, 0.5]))
+
+
+if __name__ == "__main__":
+    unittest.main()
