@@ -1,13 +1,12 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // Tests import workspace packages from their TypeScript sources (the "source" export condition),
 // so `vitest run` needs no prior build. Unit tests (*.test.ts) and integration tests (*.int.test.ts,
 // against the real Postgres, Redis, dcmtk and Orthanc) are separate projects.
-const conditions = ['source', 'node', 'import', 'module', 'default'];
 
 export default defineConfig({
-  resolve: { conditions },
-  ssr: { resolve: { conditions, externalConditions: ['node'] } },
+  ssr: { resolve: { conditions: ['source', ...defaultServerConditions] } },
   test: {
     projects: [
       {

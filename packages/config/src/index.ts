@@ -1,1 +1,2 @@
 export { createLogger, PHI_KEYS, type Logger } from './logger.js';
+export { parseEnv, envFields, defaults, EnvError } from './env.js';

@@ -1,1 +1,19 @@
-export {};
+export { createDb, type Db, type Tx } from './client.js';
+export { migrateDeploy, repoRoot } from './migrate.js';
+export { appendAudit, listStudyAudit, type AuditInput } from './audit.js';
+export { StateConflictError, NotFoundError } from './errors.js';
+export {
+  transitionStudy,
+  findStudiesToSettle,
+  markStudySettled,
+  loadStudyForProcessing,
+  setSeriesRoles,
+  listStudies,
+  type SettledStudy,
+  type StudyForProcessing,
+} from './studies.js';
+export { recordReceivedInstance, type ReceivedInstanceRecord, type IngestOutcome } from './ingest.js';
+export { upsertModelVersion, beginInferenceRun, completeInferenceRun, failInferenceRun, getInferenceRun, type BeginRunResult } from './inference-runs.js';
+export { createReportWithOutbox, getDelivery, recordDeliveryAttempt, upsertDestination } from './reports.js';
+export type { StudyState, RunState, DeliveryState, Prisma } from './generated/prisma/client.js';
+export { createScratchDatabase } from './testing.js';

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+/** Thrown when the environment is invalid; the message names every bad variable and why. */
+export class EnvError extends Error {
+  constructor(public readonly issues: Array<{ variable: string; message: string }>) {
+    super(`Invalid configuration:\n${issues.map((i) => `  ${i.variable}: ${i.message}`).join('\n')}`);
+    this.name = 'EnvError';
+  }
+}
+
+/**
+ * Parse `source` (normally process.env, passed in by an app's env.ts) with a zod object schema,
+ * once, at start-up. Empty strings count as unset so `FOO=` falls back to the default.
+ */
+export function parseEnv<S extends z.ZodObject>(schema: S, source: Record<string, string | undefined>): z.infer<S> {
+  const cleaned: Record<string, string> = {};
+  for (const [k, v] of Object.entries(source)) if (v !== undefined && v !== '') cleaned[k] = v;
+  const result = schema.safeParse(cleaned);
+  if (!result.success) {
+    throw new EnvError(
+      result.error.issues.map((issue) => ({ variable: String(issue.path[0] ?? '?'), message: issue.message })),
+    );
+  }
+  return result.data;
+}
+
+const boolString = z
+  .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+/** Reusable field definitions so every app spells a variable the same way. */
+export const envFields = {
+  databaseUrl: z.url({ protocol: /^postgres(ql)?$/, message: 'must be a postgres:// or postgresql:// URL' }),
+  redisUrl: z.url({ protocol: /^rediss?$/, message: 'must be a redis:// or rediss:// URL' }),
+  logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  port: z.coerce.number().int().min(0).max(65535),
+  aeTitle: z
+    .string()
+    .regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'must be 1-16 printable ASCII characters without backslash')
+    .refine((v) => v.trim().length > 0, 'must not be blank'),
+  positiveInt: z.coerce.number().int().positive(),
+  boolean: boolString,
+  queuePrefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits, _ . : - only').default('ldh'),
+};
+
+/** Shared defaults (documented in the README's configuration table). */
+export const defaults = {
+  scpPort: 11112,
+  aeTitle: 'LDH_TRIAGE',
+  quietPeriodMs: 15_000,
+  storageDir: '.ldh/storage',
+} as const;

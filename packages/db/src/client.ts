@@ -1,0 +1,18 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from './generated/prisma/client.js';
+
+export type Db = InstanceType<typeof PrismaClient>;
+/** The transaction client Prisma passes to interactive transactions. */
+export type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
+
+/**
+ * The one place a Postgres connection is made: Prisma's JS engine over node-postgres
+ * (the offline-capable driver-adapter path). `schema` isolates tests that share a database.
+ */
+export function createDb(databaseUrl: string, opts: { schema?: string; poolSize?: number } = {}): Db {
+  const adapter = new PrismaPg(
+    { connectionString: databaseUrl, max: opts.poolSize ?? 10 },
+    opts.schema ? { schema: opts.schema } : undefined,
+  );
+  return new PrismaClient({ adapter });
+}

@@ -1,0 +1,99 @@
+import type { Db } from './client.js';
+import { appendAudit } from './audit.js';
+
+/**
+ * Persist a written report and its outbox rows (one Delivery per enabled destination) in one
+ * transaction: once this commits, a PACS outage cannot lose the report (invariant 6).
+ */
+export async function createReportWithOutbox(
+  db: Db,
+  args: {
+    studyId: string;
+    studyInstanceUid: string;
+    inferenceRunId: string;
+    srSopInstanceUid: string;
+    srSeriesInstanceUid: string;
+    srStorageKey: string;
+    srSha256: string;
+    kosSopInstanceUid?: string | null;
+    kosStorageKey?: string | null;
+    actor: string;
+  },
+) {
+  return db.$transaction(async (tx) => {
+    const existing = await tx.report.findUnique({ where: { inferenceRunId: args.inferenceRunId }, include: { deliveries: true } });
+    if (existing) return existing;
+    const version = (await tx.report.count({ where: { studyId: args.studyId } })) + 1;
+    const destinations = await tx.destination.findMany({ where: { enabled: true } });
+    const report = await tx.report.create({
+      data: {
+        studyId: args.studyId,
+        inferenceRunId: args.inferenceRunId,
+        srSopInstanceUid: args.srSopInstanceUid,
+        srSeriesInstanceUid: args.srSeriesInstanceUid,
+        srStorageKey: args.srStorageKey,
+        srSha256: args.srSha256,
+        kosSopInstanceUid: args.kosSopInstanceUid ?? null,
+        kosStorageKey: args.kosStorageKey ?? null,
+        version,
+        deliveries: { create: destinations.map((d) => ({ destinationId: d.id })) },
+      },
+      include: { deliveries: true },
+    });
+    await appendAudit(tx, {
+      entityType: 'report',
+      entityId: report.id,
+      studyInstanceUid: args.studyInstanceUid,
+      action: 'report.written',
+      actor: args.actor,
+      details: {
+        srSopInstanceUid: args.srSopInstanceUid,
+        kosSopInstanceUid: args.kosSopInstanceUid ?? null,
+        srSha256: args.srSha256,
+        version,
+        destinations: destinations.map((d) => d.name),
+      },
+    });
+    return report;
+  });
+}
+
+export async function getDelivery(db: Db, deliveryId: string) {
+  return db.delivery.findUniqueOrThrow({ where: { id: deliveryId }, include: { destination: true, report: { include: { study: true } } } });
+}
+
+/** Record a delivery attempt's outcome with its audit event. */
+export async function recordDeliveryAttempt(
+  db: Db,
+  args: { deliveryId: string; studyInstanceUid: string; actor: string; outcome: 'delivered' | 'failed' | 'dead'; error?: string; attempt: number; durationMs: number },
+): Promise<void> {
+  await db.$transaction(async (tx) => {
+    const d = await tx.delivery.update({
+      where: { id: args.deliveryId },
+      data: {
+        state: args.outcome,
+        attempts: args.attempt,
+        lastError: args.error ?? null,
+        deliveredAt: args.outcome === 'delivered' ? new Date() : null,
+      },
+      include: { destination: true },
+    });
+    await appendAudit(tx, {
+      entityType: 'delivery',
+      entityId: args.deliveryId,
+      studyInstanceUid: args.studyInstanceUid,
+      action: `delivery.${args.outcome}`,
+      actor: args.actor,
+      details: { destination: d.destination.name, aeTitle: d.destination.aeTitle, attempt: args.attempt, durationMs: args.durationMs, ...(args.error ? { error: args.error } : {}) },
+    });
+  });
+}
+
+/** Create or update a destination PACS by name (CLI / demo configuration). */
+export async function upsertDestination(db: Db, d: { name: string; aeTitle: string; host: string; port: number; tls?: boolean; enabled?: boolean }) {
+  return db.destination.upsert({
+    where: { name: d.name },
+    create: { name: d.name, aeTitle: d.aeTitle, host: d.host, port: d.port, tls: d.tls ?? false, enabled: d.enabled ?? true },
+    update: { aeTitle: d.aeTitle, host: d.host, port: d.port, tls: d.tls ?? false, enabled: d.enabled ?? true },
+  });
+}

@@ -1,0 +1,119 @@
+import type { Db, Tx } from './client.js';
+import { appendAudit } from './audit.js';
+import { NotFoundError, StateConflictError } from './errors.js';
+import type { Prisma, StudyState } from './generated/prisma/client.js';
+
+/**
+ * Move a study from one of `from` to `to`, with its audit event, in one transaction. The
+ * conditional update makes concurrent or replayed jobs lose cleanly instead of double-moving.
+ */
+export async function transitionStudy(
+  db: Db,
+  args: {
+    studyId: string;
+    from: readonly StudyState[];
+    to: StudyState;
+    actor: string;
+    reason?: string | null;
+    details?: Prisma.InputJsonValue;
+    data?: Prisma.StudyUpdateManyMutationInput;
+  },
+  tx?: Tx,
+): Promise<void> {
+  const run = async (t: Tx) => {
+    const study = await t.study.findUnique({ where: { id: args.studyId }, select: { studyInstanceUid: true, state: true } });
+    if (!study) throw new NotFoundError('study', args.studyId);
+    const { count } = await t.study.updateMany({
+      where: { id: args.studyId, state: { in: [...args.from] } },
+      data: { ...args.data, state: args.to, stateReason: args.reason ?? null },
+    });
+    if (count !== 1) throw new StateConflictError('study', args.studyId, args.from, args.to);
+    await appendAudit(t, {
+      entityType: 'study',
+      entityId: args.studyId,
+      studyInstanceUid: study.studyInstanceUid,
+      action: `study.${args.to}`,
+      actor: args.actor,
+      details: { from: study.state, to: args.to, ...(args.reason ? { reason: args.reason } : {}), ...(args.details as object) },
+    });
+  };
+  if (tx) await run(tx);
+  else await db.$transaction(run);
+}
+
+export interface SettledStudy {
+  studyId: string;
+  studyInstanceUid: string;
+  revision: number;
+  priority: number;
+}
+
+/**
+ * Studies whose quiet period has elapsed (no instance for `quietPeriodMs`). State is read from
+ * Postgres, so after a restart pending studies still settle (restart-safe assembly).
+ */
+export async function findStudiesToSettle(db: Db, quietPeriodMs: number, now = new Date(), limit = 100): Promise<SettledStudy[]> {
+  const cutoff = new Date(now.getTime() - quietPeriodMs);
+  const rows = await db.study.findMany({
+    where: { state: 'receiving', lastInstanceAt: { lte: cutoff } },
+    orderBy: { lastInstanceAt: 'asc' },
+    take: limit,
+    select: { id: true, studyInstanceUid: true, revision: true, priority: true },
+  });
+  return rows.map((r) => ({ studyId: r.id, studyInstanceUid: r.studyInstanceUid, revision: r.revision, priority: r.priority }));
+}
+
+/**
+ * Mark a study settled, only if no instance arrived since it was found (lastInstanceAt unchanged
+ * relative to the cutoff) — otherwise the quiet period restarts and this returns false.
+ */
+export async function markStudySettled(db: Db, study: SettledStudy, quietPeriodMs: number, actor: string, now = new Date()): Promise<boolean> {
+  const cutoff = new Date(now.getTime() - quietPeriodMs);
+  return db.$transaction(async (tx) => {
+    const { count } = await tx.study.updateMany({
+      where: { id: study.studyId, state: 'receiving', revision: study.revision, lastInstanceAt: { lte: cutoff } },
+      data: { state: 'settled', settledAt: now, stateReason: null },
+    });
+    if (count !== 1) return false;
+    const s = await tx.study.findUniqueOrThrow({ where: { id: study.studyId }, select: { instanceCount: true, firstInstanceAt: true, lastInstanceAt: true } });
+    await appendAudit(tx, {
+      entityType: 'study',
+      entityId: study.studyId,
+      studyInstanceUid: study.studyInstanceUid,
+      action: 'study.settled',
+      actor,
+      details: {
+        from: 'receiving',
+        to: 'settled',
+        revision: study.revision,
+        instanceCount: s.instanceCount,
+        receiveSpanMs: s.lastInstanceAt.getTime() - s.firstInstanceAt.getTime(),
+        quietPeriodMs,
+      },
+    });
+    return true;
+  });
+}
+
+/** A study with its series and current instances, for routing and inference. */
+export async function loadStudyForProcessing(db: Db, studyId: string) {
+  const study = await db.study.findUnique({
+    where: { id: studyId },
+    include: {
+      series: { orderBy: { seriesNumber: 'asc' }, include: { instances: { where: { isCurrent: true }, orderBy: { instanceNumber: 'asc' } } } },
+    },
+  });
+  if (!study) throw new NotFoundError('study', studyId);
+  return study;
+}
+export type StudyForProcessing = Awaited<ReturnType<typeof loadStudyForProcessing>>;
+
+/** Record which series plays which role (t1_sag / t2_sag / t2_ax / other) as decided by the router. */
+export async function setSeriesRoles(db: Db | Tx, roles: Array<{ seriesId: string; role: string }>): Promise<void> {
+  for (const r of roles) await db.series.update({ where: { id: r.seriesId }, data: { role: r.role } });
+}
+
+/** Study summary rows, newest first (CLI/dashboard). */
+export async function listStudies(db: Db, limit = 50) {
+  return db.study.findMany({ orderBy: { createdAt: 'desc' }, take: limit });
+}
