@@ -57,6 +57,20 @@ describe('createInstanceStore', () => {
     await expect(w.commit()).rejects.toBeInstanceOf(WriteStateError);
   });
 
+  it('seal() makes the temp file durable without publishing it; abort() after seal removes it', async () => {
+    const store = await createInstanceStore({ rootDir: root });
+    const w = await store.beginWrite();
+    await write(w.stream, Buffer.from('validate me first'));
+    const sealed = await w.seal();
+    expect(sealed.sizeBytes).toBe(17);
+    expect((await readFile(w.tempPath)).toString()).toBe('validate me first');
+    expect(await listFiles(join(root, 'objects'))).toEqual([]);
+    await expect(w.seal()).rejects.toBeInstanceOf(WriteStateError);
+    await w.abort();
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    expect(await listFiles(join(root, 'objects'))).toEqual([]);
+  });
+
   it('storing identical bytes twice yields one object', async () => {
     const store = await createInstanceStore({ rootDir: root });
     const keys: string[] = [];

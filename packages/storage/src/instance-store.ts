@@ -40,7 +40,12 @@ export interface PendingWrite {
   readonly stream: Writable;
   /** Bytes handed to the file so far. */
   readonly bytesWritten: number;
-  /** Ends the stream if needed, fsyncs the file, renames it to its content address, fsyncs the directory. */
+  /**
+   * Ends the stream if needed and fsyncs the temp file, without publishing it: lets a caller
+   * validate the bytes at `tempPath` before they become visible under `objects/`.
+   */
+  seal(): Promise<{ sha256: string; sizeBytes: number }>;
+  /** Seals if needed, renames the file to its content address, fsyncs the directory. */
   commit(): Promise<StoredObject>;
   /** Discards the temp file; safe to call at any time and more than once (no-op after commit). */
   abort(): Promise<void>;
@@ -160,7 +165,32 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
     const tempPath = join(tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}.tmp`);
     const fh = await open(tempPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o640);
     const stream = new HashingFileWritable(fh, createHash('sha256'));
-    let state: 'open' | 'committing' | 'committed' | 'aborted' = 'open';
+    let state: 'open' | 'sealing' | 'sealed' | 'committing' | 'committed' | 'aborted' = 'open';
+    let sealed: { sha256: string; sizeBytes: number } | undefined;
+
+    async function fail(err: unknown): Promise<Error> {
+      state = 'aborted';
+      await discard().catch(() => undefined);
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
+        return new InsufficientSpaceError(freeCache?.bytes ?? 0, minFreeBytes, { cause: err });
+      }
+      return err instanceof StorageError ? err : new StorageError(`write failed: ${(err as Error).message}`, { cause: err });
+    }
+
+    async function seal(): Promise<{ sha256: string; sizeBytes: number }> {
+      if (state !== 'open') throw new WriteStateError(`seal() on a write that is ${state}`);
+      state = 'sealing';
+      try {
+        if (!stream.writableEnded) stream.end();
+        await finished(stream); // _final has fdatasync'ed the file
+        await stream.closeFile();
+        sealed = { sha256: stream.digest(), sizeBytes: stream.bytesWritten };
+        state = 'sealed';
+        return sealed;
+      } catch (err) {
+        throw await fail(err);
+      }
+    }
 
     async function discard(): Promise<void> {
       if (!stream.destroyed) stream.destroy();
@@ -178,14 +208,13 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
       get bytesWritten() {
         return stream.bytesWritten;
       },
+      seal,
       async commit(): Promise<StoredObject> {
-        if (state !== 'open') throw new WriteStateError(`commit() on a write that is ${state}`);
+        if (state === 'open') await seal();
+        if (state !== 'sealed' || !sealed) throw new WriteStateError(`commit() on a write that is ${state}`);
         state = 'committing';
+        const { sha256, sizeBytes } = sealed;
         try {
-          if (!stream.writableEnded) stream.end();
-          await finished(stream); // _final has fdatasync'ed the file
-          await stream.closeFile();
-          const sha256 = stream.digest();
           const storageKey = storageKeyForSha256(sha256);
           const path = join(rootDir, storageKey);
           const dir = dirname(path);
@@ -193,14 +222,9 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
           await rename(tempPath, path);
           await fsyncDir(dir);
           state = 'committed';
-          return { sha256, sizeBytes: stream.bytesWritten, storageKey, path };
+          return { sha256, sizeBytes, storageKey, path };
         } catch (err) {
-          state = 'aborted';
-          await discard().catch(() => undefined);
-          if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
-            throw new InsufficientSpaceError(freeCache?.bytes ?? 0, minFreeBytes, { cause: err });
-          }
-          throw err instanceof StorageError ? err : new StorageError(`commit failed: ${(err as Error).message}`, { cause: err });
+          throw await fail(err);
         }
       },
       async abort(): Promise<void> {
