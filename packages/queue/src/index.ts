@@ -1,1 +1,16 @@
-export {};
+export {
+  studyRouteJob,
+  inferenceJob,
+  reportJob,
+  deliveryJob,
+  allContracts,
+  priorities,
+  type JobContract,
+  type StudyRoutePayload,
+  type InferencePayload,
+  type ReportPayload,
+  type DeliveryPayload,
+} from './contracts.js';
+export { createRedis, ContractQueue, createContractWorker, isFinalAttempt, type QueueContext } from './factory.js';
+export { UnrecoverableError, InvalidPayloadError } from './errors.js';
+export type { Job, Worker, Queue } from 'bullmq';
