@@ -223,7 +223,17 @@ describe('input validation', () => {
     ['empty algorithm name', { algorithm: sampleAlgorithm({ name: ' ' }) }, /^algorithm\.name: /],
     ['invalid date', { contentDateTime: new Date('nope') }, /^contentDateTime: /],
     ['unknown decision', { decision: 'maybe' as 'ldh' }, /^decision: /],
+    ['over-long patient ID (LO 64)', { study: { studyInstanceUid: STUDY_UID, patientId: 'x'.repeat(65) } }, /^study\.patientId: longer than 64/],
+    ['over-long accession (SH 16)', { study: { studyInstanceUid: STUDY_UID, accessionNumber: 'A'.repeat(17) } }, /^study\.accessionNumber: /],
+    ['non-DICOM birth date', { study: { studyInstanceUid: STUDY_UID, patientBirthDate: '1970-01-01' } }, /^study\.patientBirthDate: not a DICOM date \(YYYYMMDD\)$/],
+    ['bad study time', { study: { studyInstanceUid: STUDY_UID, studyTime: '10:15' } }, /^study\.studyTime: /],
+    ['bad sex', { study: { studyInstanceUid: STUDY_UID, patientSex: 'male' } }, /^study\.patientSex: /],
+    ['multi-valued name', { study: { studyInstanceUid: STUDY_UID, patientName: 'A^B\\C^D' } }, /^study\.patientName: /],
   ];
+  it('accepts fractional study times and empty optional attributes', () => {
+    const study = { studyInstanceUid: STUDY_UID, studyTime: '101500.123456', patientSex: '', patientBirthDate: '' };
+    expect(() => buildMeasurementReport(sampleReportInput({ study }))).not.toThrow();
+  });
   it.each(bad)('rejects %s', (_name, overrides, message) => {
     const run = (): unknown => buildMeasurementReport(sampleReportInput(overrides));
     expect(run).toThrow(SrInputError);

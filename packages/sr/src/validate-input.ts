@@ -30,8 +30,35 @@ function assertText(value: string, field: string, max: number): void {
   if (value.includes('\\')) throw new SrInputError(field, 'must not contain a backslash (DICOM value separator)');
 }
 
+const DA = /^\d{8}$/;
+const TM = /^\d{2}(\d{2}(\d{2}(\.\d{1,6})?)?)?$/;
+
+/** A copied header value must fit its VR, or the SR fails dciodvfy (dcmjs writes it unchecked). */
+function assertVr(value: string | undefined, field: string, check: (v: string) => string | undefined): void {
+  if (value === undefined || value === '') return;
+  if (typeof value !== 'string') throw new SrInputError(field, 'must be a string');
+  if (value.includes('\\')) throw new SrInputError(field, 'must be single-valued (no backslash)');
+  const problem = check(value);
+  if (problem !== undefined) throw new SrInputError(field, problem);
+}
+const maxLength = (n: number) => (v: string) => (v.length > n ? `longer than ${n} characters` : undefined);
+const personName = (v: string): string | undefined =>
+  v.split('=').some((group) => group.length > 64) ? 'a PN component group is longer than 64 characters' : undefined;
+// Messages never quote the value: these are patient attributes (no PHI in errors or logs).
+const pattern = (re: RegExp, what: string) => (v: string) => (re.test(v) ? undefined : `not a DICOM ${what}`);
+
+/** Study UID plus the copied Patient/Study attributes, checked against their VRs. */
 export function validateStudy(study: SourceStudyHeader): void {
   assertUid(study.studyInstanceUid, 'study.studyInstanceUid');
+  assertVr(study.patientName, 'study.patientName', personName);
+  assertVr(study.referringPhysicianName, 'study.referringPhysicianName', personName);
+  assertVr(study.patientId, 'study.patientId', maxLength(64));
+  assertVr(study.accessionNumber, 'study.accessionNumber', maxLength(16));
+  assertVr(study.studyId, 'study.studyId', maxLength(16));
+  assertVr(study.patientBirthDate, 'study.patientBirthDate', pattern(DA, 'date (YYYYMMDD)'));
+  assertVr(study.studyDate, 'study.studyDate', pattern(DA, 'date (YYYYMMDD)'));
+  assertVr(study.studyTime, 'study.studyTime', pattern(TM, 'time (HHMMSS.FFFFFF)'));
+  assertVr(study.patientSex, 'study.patientSex', pattern(/^[MFO]$/, 'sex (M, F or O)'));
 }
 
 /** Images: at least one, valid UIDs, known role, probability in [0, 1], no duplicate instance. */
