@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildKeyObjectSelection, buildMeasurementReport, describeReport } from '@ldh/sr';
+import { buildKeyObjectSelection, buildMeasurementReport, describeReport, measurementReportDataset } from '@ldh/sr';
+import { writePart10 } from './part10.js';
 import { sampleAlgorithm, sampleKeyObjectInput, sampleReportInput } from './testing/sample-input.js';
 
 // Real validators: dciodvfy (dicom3tools) checks the IOD, dsrdump (DCMTK) parses the SR tree
@@ -76,6 +77,15 @@ describe('measurement report against DICOM validators', () => {
       expect(dump).toContain(`"Algorithm Parameters")="threshold=0.5; aggregation=mean;${input.algorithm.placeholder ? ' PLACEHOLDER MODEL' : ''}"`);
     });
   }
+
+  it('would see a broken SR: dciodvfy reports the missing Type 1 attributes', () => {
+    const ds = measurementReportDataset(sampleReportInput());
+    delete ds.CompletionFlag;
+    delete ds.Modality;
+    const { out } = run('dciodvfy', [save('sr-broken.dcm', writePart10(ds))]);
+    expect(out).toMatch(/^Error - Missing attribute Type 1 Required Element=<CompletionFlag>/m);
+    expect(out).toMatch(/^Error - Missing attribute Type 1 Required Element=<Modality>/m);
+  });
 
   it('round-trips through describeReport', () => {
     const input = sampleReportInput();
