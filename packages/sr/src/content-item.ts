@@ -62,18 +62,21 @@ export function container(
   return withChildren(item, children);
 }
 
+/** CODE item: a coded answer to a coded question (e.g. Finding Site = L4/L5 disc). */
 export function codeValue(rel: RelationshipType, name: Code, value: Code, children?: ContentItem[]): ContentItem {
   const item = named(rel, 'CODE', name);
   item.ConceptCodeSequence = [codeItem(value)];
   return withChildren(item, children);
 }
 
+/** TEXT item (UT, no length limit that matters here). */
 export function text(rel: RelationshipType, name: Code, value: string): ContentItem {
   const item = named(rel, 'TEXT', name);
   item.TextValue = value;
   return item;
 }
 
+/** UIDREF item, e.g. Device Observer UID or Tracking Unique Identifier. */
 export function uidRef(rel: RelationshipType, name: Code, uid: string): ContentItem {
   const item = named(rel, 'UIDREF', name);
   item.UID = uid;

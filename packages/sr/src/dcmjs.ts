@@ -32,6 +32,6 @@ interface DcmjsData {
 }
 
 const require = createRequire(import.meta.url);
-const dcmjs = require('dcmjs') as { data: DcmjsData; log?: { setLevel?: (level: string) => void } };
+const dcmjs = require('dcmjs') as { data: DcmjsData };
 
 export const { DicomDict, DicomMessage, DicomMetaDictionary } = dcmjs.data;

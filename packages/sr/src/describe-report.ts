@@ -7,7 +7,7 @@ import { CODES, DISC_CODES, SOP_CLASSES, type Code } from './codes.js';
 import { SrParseError } from './errors.js';
 import { PLACEHOLDER_MARKER } from './measurement-report.js';
 import { readPart10 } from './part10.js';
-import { DISC_LEVELS, type Decision, type DiscLevel, type ReportDescription } from './types.js';
+import { DISC_LEVELS, type Decision, type ReportDescription } from './types.js';
 
 interface Item {
   ValueType?: string;
@@ -86,7 +86,7 @@ export function describeReport(bytes: Uint8Array): ReportDescription {
   const levels: ReportDescription['levels'] = [];
   for (const level of DISC_LEVELS) {
     const g = groups.find((gr) => children(gr, CODES.findingSite).some((s) => is(s.ConceptCodeSequence, DISC_CODES[level])));
-    if (g !== undefined) levels.push({ level: level as DiscLevel, probability: probabilityOf(g, level), decision: decisionOf(g, level) });
+    if (g !== undefined) levels.push({ level, probability: probabilityOf(g, level), decision: decisionOf(g, level) });
   }
   return {
     sopClassUid,

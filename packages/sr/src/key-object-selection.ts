@@ -7,10 +7,10 @@ import { CODES, SOP_CLASSES } from './codes.js';
 import { container, image, text } from './content-item.js';
 import { dicomDate, dicomTime } from './dicom-format.js';
 import { characterSet, contributingEquipment, equipment, evidence, patientAndStudy, sopCommon } from './header.js';
-import { assertNewObject, languageAndObserver } from './measurement-report.js';
+import { languageAndObserver } from './observer-context.js';
 import { writePart10 } from './part10.js';
 import { DEFAULT_KOS_SERIES_NUMBER, type KeyObjectInput } from './types.js';
-import { assertText, validateAlgorithm, validateImages, validateInstance, validateStudy } from './validate-input.js';
+import { assertNewObject, assertText, validateAlgorithm, validateImages, validateInstance, validateStudy } from './validate-input.js';
 
 /** Builds the Part-10 KOS flagging `images` with a free-text description. */
 export function buildKeyObjectSelection(input: KeyObjectInput): Uint8Array {

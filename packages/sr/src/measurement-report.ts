@@ -20,13 +20,13 @@ import { writePart10 } from './part10.js';
 import {
   DEFAULT_SR_SERIES_NUMBER,
   DISC_LEVELS,
-  type AlgorithmIdentity,
   type Decision,
   type LevelResult,
   type MeasurementReportInput,
   type SourceImageRef,
 } from './types.js';
-import { assertText, assertUid, validateAlgorithm, validateImages, validateInstance, validateStudy } from './validate-input.js';
+import { languageAndObserver } from './observer-context.js';
+import { assertNewObject, assertText, assertUid, validateAlgorithm, validateImages, validateInstance, validateStudy } from './validate-input.js';
 
 /** Tracking Identifier of the study-level group (per-level groups use the level, e.g. "L4-L5"). */
 export const STUDY_TRACKING_IDENTIFIER = 'LDH study';
@@ -117,26 +117,6 @@ function validateReportInput(input: MeasurementReportInput): void {
       throw new SrInputError(`${at}.sourceSopInstanceUid`, `${l.sourceSopInstanceUid} is not one of the report's images`);
     }
   });
-}
-
-/** The new object must not reuse a source image's SOP Instance or Series UID. */
-export function assertNewObject(sopInstanceUid: string, seriesInstanceUid: string, images: readonly SourceImageRef[]): void {
-  for (const img of images) {
-    if (img.sopInstanceUid === sopInstanceUid) throw new SrInputError('sopInstanceUid', 'equals a source image UID');
-    if (img.seriesInstanceUid === seriesInstanceUid) throw new SrInputError('seriesInstanceUid', 'equals a source series UID');
-  }
-}
-
-/** TID 1204 language and TID 1004 device observer: the model is the observer. */
-export function languageAndObserver(algorithm: AlgorithmIdentity): ContentItem[] {
-  return [
-    codeValue('HAS CONCEPT MOD', CODES.languageOfContent, CODES.englishUS),
-    codeValue('HAS OBS CONTEXT', CODES.observerType, CODES.device),
-    uidRef('HAS OBS CONTEXT', CODES.deviceObserverUid, algorithm.deviceObserverUid),
-    text('HAS OBS CONTEXT', CODES.deviceObserverName, algorithm.name),
-    text('HAS OBS CONTEXT', CODES.deviceObserverManufacturer, algorithm.manufacturer),
-    text('HAS OBS CONTEXT', CODES.deviceObserverModelName, algorithm.modelName),
-  ];
 }
 
 /**

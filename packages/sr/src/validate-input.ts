@@ -18,13 +18,13 @@ export function assertDate(value: Date, field: string): void {
   if (!(value instanceof Date) || Number.isNaN(value.getTime())) throw new SrInputError(field, 'must be a valid Date');
 }
 
-function assertPositiveInt(value: number | undefined, field: string): void {
+function assertNonNegativeInt(value: number | undefined, field: string): void {
   if (value !== undefined && !(Number.isInteger(value) && value >= 0 && value <= 2147483647)) {
     throw new SrInputError(field, `must be a non-negative integer, got ${String(value)}`);
   }
 }
 
-function assertText(value: string, field: string, max: number): void {
+export function assertText(value: string, field: string, max: number): void {
   if (typeof value !== 'string' || value.trim() === '') throw new SrInputError(field, 'must be a non-empty string');
   if (value.length > max) throw new SrInputError(field, `longer than ${max} characters`);
   if (value.includes('\\')) throw new SrInputError(field, 'must not contain a backslash (DICOM value separator)');
@@ -99,9 +99,15 @@ export function validateInstance(input: {
 }): void {
   assertUid(input.sopInstanceUid, 'sopInstanceUid');
   assertUid(input.seriesInstanceUid, 'seriesInstanceUid');
-  assertPositiveInt(input.seriesNumber, 'seriesNumber');
-  assertPositiveInt(input.instanceNumber, 'instanceNumber');
+  assertNonNegativeInt(input.seriesNumber, 'seriesNumber');
+  assertNonNegativeInt(input.instanceNumber, 'instanceNumber');
   assertDate(input.contentDateTime, 'contentDateTime');
 }
 
-export { assertText };
+/** The new object must not reuse a source image's SOP Instance or Series UID. */
+export function assertNewObject(sopInstanceUid: string, seriesInstanceUid: string, images: readonly SourceImageRef[]): void {
+  for (const img of images) {
+    if (img.sopInstanceUid === sopInstanceUid) throw new SrInputError('sopInstanceUid', 'equals a source image UID');
+    if (img.seriesInstanceUid === seriesInstanceUid) throw new SrInputError('seriesInstanceUid', 'equals a source series UID');
+  }
+}
