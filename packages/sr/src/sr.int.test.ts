@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildKeyObjectSelection, buildMeasurementReport, describeReport, measurementReportDataset } from '@ldh/sr';
+import { buildKeyObjectSelection, buildMeasurementReport, describeReport, DISC_LEVELS, measurementReportDataset } from '@ldh/sr';
 import { writePart10 } from './part10.js';
-import { sampleAlgorithm, sampleKeyObjectInput, sampleReportInput } from './testing/sample-input.js';
+import { sampleAlgorithm, sampleImages, sampleKeyObjectInput, sampleReportInput } from './testing/sample-input.js';
 
 // Real validators: dciodvfy (dicom3tools) checks the IOD, dsrdump (DCMTK) parses the SR tree
 // with its relationship constraints, dcmdump shows the bytes as another toolkit decodes them.
@@ -65,6 +65,12 @@ describe('measurement report against DICOM validators', () => {
       study: { ...sampleReportInput().study, patientName: 'Doe^John', specificCharacterSet: undefined },
       studyProbability: 0.99999,
       levels: [{ level: 'L3-L4', probability: 0 }, { level: 'L4-L5', probability: 1 }],
+    }),
+    'all five levels, enhanced MR, no frame of reference': sampleReportInput({
+      images: sampleImages().map(({ frameOfReferenceUid: _for, ...img }) => ({ ...img, sopClassUid: '1.2.840.10008.5.1.4.1.1.4.1' })),
+      levels: DISC_LEVELS.map((level, i) => ({ level, probability: i / 4 })),
+      seriesNumber: 42,
+      instanceNumber: 3,
     }),
   };
 
