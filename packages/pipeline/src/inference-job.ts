@@ -1,0 +1,127 @@
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { performance } from 'node:perf_hooks';
+import {
+  beginInferenceRun,
+  completeInferenceRun,
+  failInferenceRun,
+  loadStudyForProcessing,
+  transitionStudy,
+  upsertModelVersion,
+  appendAudit,
+  type Prisma,
+} from '@ldh/db';
+import { classifyStudy, preprocessImage, readDicomImage, selectSlices, type LoadedModel, type SeriesRole, type StudyImage } from '@ldh/model';
+import { UnrecoverableError, type InferencePayload } from '@ldh/queue';
+import type { PipelineDeps } from './deps.js';
+
+export interface InferenceDeps extends PipelineDeps {
+  model: LoadedModel;
+}
+
+/**
+ * The idempotency key of invariant 3: the same study, the same selected instance bytes and the
+ * same model never produce a second result.
+ */
+export function inferenceIdempotencyKey(studyInstanceUid: string, selectedSha256: string[], model: { name: string; version: string; sha256: string }): { key: string; inputHash: string } {
+  const inputHash = createHash('sha256').update([...selectedSha256].sort().join('\n')).digest('hex');
+  const key = createHash('sha256').update(`${studyInstanceUid}|${inputHash}|${model.name}@${model.version}#${model.sha256}`).digest('hex');
+  return { key, inputHash };
+}
+
+export type InferenceOutcome = { outcome: 'succeeded'; runId: string; probability: number } | { outcome: 'unchanged'; runId: string } | { outcome: 'stale' };
+
+/**
+ * Classify a routed study: select slices per the model's input contract, decode and preprocess
+ * them, run the model, persist the run. Bad pixels are an UnrecoverableError with the reason
+ * (the study goes to `failed`), never a crash or an endless retry.
+ */
+export async function runInferenceJob(payload: InferencePayload, deps: InferenceDeps): Promise<InferenceOutcome> {
+  const { db, model, logger } = deps;
+  const study = await loadStudyForProcessing(db, payload.studyId);
+  if (study.revision !== payload.revision || !['routed', 'inferring'].includes(study.state)) {
+    logger.info({ studyInstanceUid: study.studyInstanceUid, state: study.state }, 'inference job is stale; ignoring');
+    return { outcome: 'stale' };
+  }
+  const roleSeries = study.series.filter((s): s is typeof s & { role: SeriesRole } => s.role === 't1_sag' || s.role === 't2_sag' || s.role === 't2_ax');
+  const selected = selectSlices(
+    roleSeries.map((s) => ({
+      role: s.role,
+      instances: s.instances.map((i) => ({ sopInstanceUid: i.sopInstanceUid, imagePositionPatient: i.imagePositionPatient, imageOrientationPatient: i.imageOrientationPatient, instanceNumber: i.instanceNumber ?? undefined })),
+    })),
+    model.card.input,
+  );
+  const instancesByUid = new Map(roleSeries.flatMap((s) => s.instances.map((i) => [i.sopInstanceUid, { ...i, role: s.role, seriesInstanceUid: s.seriesInstanceUid }] as const)));
+  const chosen = (Object.entries(selected) as Array<[SeriesRole, string[]]>).flatMap(([, uids]) => uids.map((u) => instancesByUid.get(u)!)).filter(Boolean);
+
+  const modelVersion = await upsertModelVersion(db, {
+    name: model.card.name,
+    version: model.card.version,
+    sha256: model.card.sha256,
+    placeholder: model.placeholder,
+    card: model.card as unknown as Prisma.InputJsonValue,
+  });
+  const { key, inputHash } = inferenceIdempotencyKey(study.studyInstanceUid, chosen.map((c) => c.sha256), model.card);
+  const claim = await beginInferenceRun(db, { studyId: study.id, studyInstanceUid: study.studyInstanceUid, modelVersionId: modelVersion.id, idempotencyKey: key, inputHash, actor: deps.actor });
+  if (claim.kind === 'already-done') {
+    // Same input, same model: the existing report stands (invariant 3). Close this revision.
+    await db.$transaction(async (tx) => {
+      await appendAudit(tx, {
+        entityType: 'inference',
+        entityId: claim.runId,
+        studyInstanceUid: study.studyInstanceUid,
+        action: 'inference.unchanged',
+        actor: deps.actor,
+        details: { idempotencyKey: key, revision: study.revision, existingState: claim.state },
+      });
+      await transitionStudy(db, { studyId: study.id, from: ['routed', 'inferring'], to: 'done', actor: deps.actor, reason: 'selected input unchanged; existing report stands' }, tx);
+    });
+    return { outcome: 'unchanged', runId: claim.runId };
+  }
+  if (study.state === 'routed') {
+    await transitionStudy(db, { studyId: study.id, from: ['routed'], to: 'inferring', actor: deps.actor, details: { runId: claim.runId, images: chosen.length } });
+  }
+
+  const t0 = performance.now();
+  let images: StudyImage[];
+  try {
+    images = [];
+    for (const inst of chosen) {
+      const img = readDicomImage(await readFile(deps.store.pathOf(inst.storageKey)));
+      images.push({
+        sopInstanceUid: inst.sopInstanceUid,
+        seriesInstanceUid: inst.seriesInstanceUid,
+        sopClassUid: inst.sopClassUid,
+        role: inst.role,
+        tensor: await preprocessImage(img, model.card.input),
+      });
+    }
+  } catch (err) {
+    const reason = `cannot prepare images: ${(err as Error).message}`;
+    await failInferenceRun(db, { runId: claim.runId, studyInstanceUid: study.studyInstanceUid, actor: deps.actor, error: reason });
+    await transitionStudy(db, { studyId: study.id, from: ['inferring'], to: 'failed', actor: deps.actor, reason });
+    throw new UnrecoverableError(reason);
+  }
+  const preprocessMs = performance.now() - t0;
+  const result = await classifyStudy(images, model);
+  const timings = { preprocessMs: round(preprocessMs), inferenceMs: round(result.timings.totalMs), perImageMs: round(result.timings.perImageMs), images: images.length };
+  await completeInferenceRun(db, {
+    runId: claim.runId,
+    studyInstanceUid: study.studyInstanceUid,
+    actor: deps.actor,
+    studyProbability: result.study.probability,
+    decision: result.study.decision,
+    threshold: result.study.threshold,
+    perImage: result.perImage.map((p) => ({ ...p })) as unknown as Prisma.InputJsonValue,
+    timings,
+    provider: result.provider,
+  });
+  await transitionStudy(db, { studyId: study.id, from: ['inferring'], to: 'reporting', actor: deps.actor, details: { runId: claim.runId, probability: result.study.probability, decision: result.study.decision, placeholder: result.placeholder } });
+  await deps.queues.report.add({ inferenceRunId: claim.runId, studyInstanceUid: study.studyInstanceUid }, { jobId: `report-${claim.runId}` });
+  logger.info({ studyInstanceUid: study.studyInstanceUid, probability: result.study.probability, decision: result.study.decision, ...timings }, 'study classified');
+  return { outcome: 'succeeded', runId: claim.runId, probability: result.study.probability };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

@@ -1,0 +1,142 @@
+import { readFile } from 'node:fs/promises';
+import { createReportWithOutbox, getInferenceRun, transitionStudy } from '@ldh/db';
+import { readPart10, str, uidFromName } from '@ldh/dicom';
+import { buildKeyObjectSelection, buildMeasurementReport, type AlgorithmIdentity, type SourceImageRef, type SourceStudyHeader } from '@ldh/sr';
+import { UnrecoverableError, type ReportPayload } from '@ldh/queue';
+import type { InstanceStore } from '@ldh/storage';
+import type { PipelineDeps } from './deps.js';
+
+/** Who we are as a DICOM device (manufacturer and software version written into every SR). */
+export interface WriterIdentity {
+  manufacturer: string;
+  softwareVersion: string;
+}
+
+export interface ReportDeps extends PipelineDeps {
+  identity: WriterIdentity;
+}
+
+/** Write bytes into the content-addressed store (fsync + rename) and return the storage key. */
+export async function storeBytes(store: InstanceStore, bytes: Uint8Array): Promise<{ storageKey: string; sha256: string }> {
+  const w = await store.beginWrite();
+  try {
+    await new Promise<void>((resolve, reject) => w.stream.end(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), (err?: Error | null) => (err ? reject(err) : resolve())));
+    const stored = await w.commit();
+    return { storageKey: stored.storageKey, sha256: stored.sha256 };
+  } catch (err) {
+    await w.abort();
+    throw err;
+  }
+}
+
+/**
+ * Turn a finished inference run into a TID 1500 SR (+ a KOS flagging the key images when the
+ * decision is positive), store both durably, and create the outbox rows — one transaction — so
+ * delivery can be retried for as long as the PACS is down. SOP Instance UIDs are derived from the
+ * run id: a retried job rewrites the same objects, never a second report.
+ */
+export async function runReportJob(payload: ReportPayload, deps: ReportDeps): Promise<{ reportId: string; deliveries: number }> {
+  const run = await getInferenceRun(deps.db, payload.inferenceRunId);
+  if (run.state !== 'succeeded' || run.studyProbability === null || run.decision === null || run.threshold === null) {
+    throw new UnrecoverableError(`inference run ${run.id} is ${run.state}; nothing to report`);
+  }
+  const perImage = run.perImage as unknown as Array<{ sopInstanceUid: string; seriesInstanceUid: string; sopClassUid: string; role: SourceImageRef['role']; probability: number }>;
+  const study = run.study;
+  // Patient/study attributes are copied from a source instance at write time, never stored in our DB.
+  const source = await deps.db.instance.findFirst({ where: { studyId: study.id, sopInstanceUid: { in: perImage.map((p) => p.sopInstanceUid) }, isCurrent: true } });
+  if (!source) throw new UnrecoverableError(`no source instance of study ${study.studyInstanceUid} is on record`);
+  const { dataset } = readPart10(await readFile(deps.store.pathOf(source.storageKey)), { headerOnly: true });
+  const header: SourceStudyHeader = {
+    studyInstanceUid: study.studyInstanceUid,
+    ...opt('patientName', str(dataset, 'PatientName')),
+    ...opt('patientId', str(dataset, 'PatientID')),
+    ...opt('patientBirthDate', str(dataset, 'PatientBirthDate')),
+    ...opt('patientSex', str(dataset, 'PatientSex')),
+    ...opt('studyDate', str(dataset, 'StudyDate')),
+    ...opt('studyTime', str(dataset, 'StudyTime')),
+    ...opt('accessionNumber', str(dataset, 'AccessionNumber')),
+    ...opt('referringPhysicianName', str(dataset, 'ReferringPhysicianName')),
+    ...opt('studyId', str(dataset, 'StudyID')),
+  };
+  const mv = run.modelVersion;
+  const algorithm: AlgorithmIdentity = {
+    name: mv.name,
+    version: mv.version,
+    // Changes whenever the weights change (sr-content.md sec. 7).
+    deviceObserverUid: uidFromName(`ldh-model:${mv.name}:${mv.version}:${mv.sha256}`),
+    manufacturer: deps.identity.manufacturer,
+    modelName: mv.name,
+    placeholder: mv.placeholder,
+    softwareVersion: deps.identity.softwareVersion,
+  };
+  const images: SourceImageRef[] = perImage.map((p) => ({ sopClassUid: p.sopClassUid, sopInstanceUid: p.sopInstanceUid, seriesInstanceUid: p.seriesInstanceUid, role: p.role, probability: p.probability }));
+  const now = run.finishedAt ?? new Date();
+  const decision = run.decision === 'ldh' ? 'ldh' : 'healthy';
+  const card = mv.card as { aggregation?: { method?: string } };
+  const srSopInstanceUid = uidFromName(`ldh-sr:${run.id}`);
+  const srSeriesInstanceUid = uidFromName(`ldh-sr-series:${study.studyInstanceUid}`);
+  const sr = buildMeasurementReport({
+    study: header,
+    images,
+    studyProbability: run.studyProbability,
+    threshold: run.threshold,
+    decision,
+    algorithm,
+    aggregation: card.aggregation?.method ?? 'unspecified',
+    sopInstanceUid: srSopInstanceUid,
+    seriesInstanceUid: srSeriesInstanceUid,
+    contentDateTime: now,
+  });
+  const srStored = await storeBytes(deps.store, sr);
+
+  let kos: { sopInstanceUid: string; storageKey: string } | null = null;
+  if (decision === 'ldh') {
+    // Key images: the three highest-scoring images, so a viewer opens where the model looked.
+    const key = [...images].sort((a, b) => b.probability - a.probability).slice(0, 3);
+    const kosUid = uidFromName(`ldh-kos:${run.id}`);
+    const bytes = buildKeyObjectSelection({
+      study: header,
+      images: key,
+      description: `${mv.placeholder ? '[PLACEHOLDER MODEL] ' : ''}AI: suspected lumbar disc herniation (${(run.studyProbability * 100).toFixed(1)}%)`,
+      sopInstanceUid: kosUid,
+      seriesInstanceUid: uidFromName(`ldh-kos-series:${study.studyInstanceUid}`),
+      contentDateTime: now,
+      algorithm,
+    });
+    kos = { sopInstanceUid: kosUid, storageKey: (await storeBytes(deps.store, bytes)).storageKey };
+  }
+
+  const report = await createReportWithOutbox(deps.db, {
+    studyId: study.id,
+    studyInstanceUid: study.studyInstanceUid,
+    inferenceRunId: run.id,
+    srSopInstanceUid,
+    srSeriesInstanceUid,
+    srStorageKey: srStored.storageKey,
+    srSha256: srStored.sha256,
+    kosSopInstanceUid: kos?.sopInstanceUid ?? null,
+    kosStorageKey: kos?.storageKey ?? null,
+    actor: deps.actor,
+  });
+  const current = await deps.db.study.findUniqueOrThrow({ where: { id: study.id }, select: { state: true } });
+  if (current.state === 'reporting') {
+    await transitionStudy(deps.db, {
+      studyId: study.id,
+      from: ['reporting'],
+      to: report.deliveries.length > 0 ? 'delivering' : 'done',
+      actor: deps.actor,
+      details: { reportId: report.id, srSopInstanceUid, deliveries: report.deliveries.length },
+      ...(report.deliveries.length === 0 ? { reason: 'no destination configured' } : {}),
+    });
+  }
+  for (const d of report.deliveries) {
+    if (d.state === 'pending' || d.state === 'failed') {
+      await deps.queues.delivery.add({ deliveryId: d.id, studyInstanceUid: study.studyInstanceUid }, { jobId: `delivery-${d.id}` });
+    }
+  }
+  return { reportId: report.id, deliveries: report.deliveries.length };
+}
+
+function opt<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
+  return value === undefined || value === '' ? {} : ({ [key]: value } as Record<K, string>);
+}
