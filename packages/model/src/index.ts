@@ -37,3 +37,34 @@ export {
   type ImageScore,
   type StudyClassification,
 } from './classify-study.js';
+// Input contract ldh-input-v1 (training engineer): pixel pipeline, DICOM decoding, slice selection.
+export {
+  INPUT_CONTRACT_ID,
+  RESIZE_METHOD,
+  UNCOMPRESSED_TRANSFER_SYNTAXES,
+  assertSupportedContract,
+  preprocessImage,
+  preprocessImageSync,
+  readDicomImage,
+  toUnitImage,
+  normaliseToTensor,
+  triangleWeights,
+  resizeSquare,
+  percentileLinear,
+  type InputContract,
+  type PixelInput,
+  type DicomImage,
+  type ResampleWeights,
+} from './preprocess.js';
+export {
+  selectSlices,
+  selectSeries,
+  sortInstances,
+  slicePosition,
+  centralIndices,
+  spreadIndices,
+  type SliceRole,
+  type SliceInstance,
+  type SeriesForSelection,
+  type SelectedSlices,
+} from './slice-selection.js';
