@@ -1,0 +1,120 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { identifyStoredInstance } from './identify-instance.js';
+import { buildPart10Header, readPart10Layout } from './part10-meta.js';
+import { checkDatasetStructure, DatasetStructureError } from './dataset-structure.js';
+import { DatasetParseError, InvalidInstanceError } from './errors.js';
+import { buildTestMrInstance } from './test-instance.js';
+
+describe('buildPart10Header / readPart10Layout', () => {
+  it('round-trips the meta group and points at the dataset', async () => {
+    const header = buildPart10Header({
+      mediaStorageSopClassUid: '1.2.840.10008.5.1.4.1.1.4',
+      mediaStorageSopInstanceUid: '1.2.3.4.5',
+      transferSyntaxUid: '1.2.840.10008.1.2',
+      sourceApplicationEntityTitle: 'MODALITY1',
+    });
+    const layout = readPart10Layout(Buffer.concat([header, Buffer.alloc(8)]));
+    expect(layout.datasetOffset).toBe(header.length);
+    expect(layout.transferSyntaxUid).toBe('1.2.840.10008.1.2');
+    expect(header.length % 2).toBe(0);
+    // dcmdump agrees with us (group length and every element).
+    const dir = await mkdtemp(join(tmpdir(), 'ldh-meta-'));
+    const file = join(dir, 'meta.dcm');
+    await writeFile(file, header);
+    const dump = execFileSync('dcmdump', ['-M', '+P', '0002,0016', '+P', '0002,0010', file]).toString();
+    expect(dump).toContain('[MODALITY1]');
+    expect(dump).toContain('=LittleEndianImplicit');
+    await rm(dir, { recursive: true, force: true });
+  });
+});
+
+describe('checkDatasetStructure', () => {
+  const file = buildTestMrInstance({ rows: 32, columns: 32 });
+  const { datasetOffset } = readPart10Layout(file);
+  it('accepts a complete dataset and finds pixel data', () => {
+    const s = checkDatasetStructure(file, datasetOffset, { littleEndian: true, explicitVr: true });
+    expect(s.pixelDataOffset).toBeGreaterThan(datasetOffset);
+    expect(s.topLevelElements).toBeGreaterThan(10);
+  });
+  it('rejects every truncation point inside the last element', () => {
+    for (const cut of [1, 2, 7, 100, 2047]) {
+      expect(() => checkDatasetStructure(file.subarray(0, file.length - cut), datasetOffset, { littleEndian: true, explicitVr: true })).toThrow(
+        DatasetStructureError,
+      );
+    }
+  });
+});
+
+describe('identifyStoredInstance', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ldh-identify-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function identify(buf: Buffer, name: string) {
+    const p = join(dir, name);
+    await writeFile(p, buf);
+    return identifyStoredInstance(p, (await stat(p)).size);
+  }
+
+  it('extracts the routing attributes', async () => {
+    const buf = buildTestMrInstance({ studyInstanceUid: '1.2.3', seriesInstanceUid: '1.2.3.4', sopInstanceUid: '1.2.3.4.5', instanceNumber: 7 });
+    const id = await identify(buf, 'ok.dcm');
+    expect(id).toMatchObject({
+      studyInstanceUid: '1.2.3',
+      seriesInstanceUid: '1.2.3.4',
+      sopInstanceUid: '1.2.3.4.5',
+      sopClassUid: '1.2.840.10008.5.1.4.1.1.4',
+      transferSyntaxUid: '1.2.840.10008.1.2.1',
+      modality: 'MR',
+      seriesDescription: 'T2 SAG',
+      seriesNumber: 3,
+      instanceNumber: 7,
+      bodyPartExamined: 'LSPINE',
+      imageOrientationPatient: [0, 1, 0, 0, 0, -1],
+      imagePositionPatient: [-10, -100, 100],
+      rows: 64,
+      columns: 64,
+    });
+    expect(JSON.stringify(id)).not.toContain('SYNTHETIC');
+  });
+
+  it('reads implicit, big endian and deflated datasets (converted by dcmtk)', async () => {
+    const src = join(dir, 'src.dcm');
+    await writeFile(src, buildTestMrInstance({ sopInstanceUid: '1.2.9.9', instanceNumber: 2 }));
+    for (const [flag, ts] of [
+      ['+ti', '1.2.840.10008.1.2'],
+      ['+tb', '1.2.840.10008.1.2.2'],
+      ['+td', '1.2.840.10008.1.2.1.99'],
+    ] as const) {
+      const out = join(dir, `conv${flag}.dcm`);
+      execFileSync('dcmconv', [flag, src, out]);
+      const id = await identifyStoredInstance(out, (await stat(out)).size);
+      expect(id.transferSyntaxUid).toBe(ts);
+      expect(id.sopInstanceUid).toBe('1.2.9.9');
+      expect(id.instanceNumber).toBe(2);
+      expect(id.rows).toBe(64);
+    }
+  });
+
+  it('rejects a truncated file with a parse error', async () => {
+    const buf = buildTestMrInstance();
+    await expect(identify(buf.subarray(0, buf.length - 100), 'trunc.dcm')).rejects.toBeInstanceOf(DatasetParseError);
+  });
+
+  it('rejects a dataset without a valid StudyInstanceUID', async () => {
+    const buf = buildTestMrInstance({ studyInstanceUid: '1.2.x' });
+    await expect(identify(buf, 'baduid.dcm')).rejects.toBeInstanceOf(InvalidInstanceError);
+  });
+
+  it('rejects garbage', async () => {
+    await expect(identify(Buffer.alloc(500, 0x41), 'garbage.dcm')).rejects.toBeInstanceOf(DatasetParseError);
+  });
+});

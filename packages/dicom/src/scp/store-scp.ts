@@ -1,0 +1,695 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { performance } from 'node:perf_hooks';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import dimse from 'dcmjs-dimse';
+import type { Logger } from '@ldh/config';
+import { isValidUid } from '../uid.js';
+import { OutOfResourcesError, ScpError, SopMismatchError } from './errors.js';
+import { identifyStoredInstance, type InstanceIdentity } from './identify-instance.js';
+import { createScpMetrics, type ScpMetrics } from './metrics.js';
+import { buildPart10Header } from './part10-meta.js';
+import {
+  ACCEPTED_TRANSFER_SYNTAXES,
+  STORAGE_SOP_CLASSES,
+  VERIFICATION_SOP_CLASS,
+  VERIFICATION_TRANSFER_SYNTAXES,
+} from './sop-classes.js';
+
+type Association = InstanceType<typeof dimse.association.Association>;
+type PresentationContext = InstanceType<typeof dimse.association.PresentationContext>;
+type CStoreRequest = InstanceType<typeof dimse.requests.CStoreRequest>;
+type CEchoRequest = InstanceType<typeof dimse.requests.CEchoRequest>;
+type CStoreResponse = InstanceType<typeof dimse.responses.CStoreResponse>;
+type CEchoResponse = InstanceType<typeof dimse.responses.CEchoResponse>;
+type Dataset = InstanceType<typeof dimse.Dataset>;
+
+const { PresentationContextResult, RejectResult, RejectSource, RejectReason, AbortSource, AbortReason } = dimse.constants;
+
+/**
+ * The part of `@ldh/storage`'s InstanceStore the SCP needs, declared structurally so that
+ * `@ldh/dicom` does not depend on the storage package (any store with these methods works).
+ */
+export interface ScpInstanceStore {
+  beginWrite(): Promise<ScpPendingWrite>;
+  hasSpace(): Promise<boolean>;
+  freeBytes(): Promise<number>;
+}
+
+/** A temp file being written: see `@ldh/storage` PendingWrite. */
+export interface ScpPendingWrite {
+  readonly tempPath: string;
+  readonly stream: Writable;
+  seal(): Promise<{ sha256: string; sizeBytes: number }>;
+  commit(): Promise<{ sha256: string; sizeBytes: number; storageKey: string }>;
+  abort(): Promise<void>;
+}
+
+/** One instance that is on disk (fsynced, renamed) and about to be acknowledged. No PHI. */
+export interface ReceivedInstance extends InstanceIdentity {
+  sha256: string;
+  sizeBytes: number;
+  storageKey: string;
+  callingAeTitle: string;
+  calledAeTitle: string;
+  remoteAddress: string;
+  receivedAt: Date;
+}
+
+/** How an association ended, for the sink's bookkeeping (e.g. "study may be complete"). */
+export interface AssociationSummary {
+  associationId: string;
+  callingAeTitle: string;
+  calledAeTitle: string;
+  remoteAddress: string;
+  startedAt: Date;
+  endedAt: Date;
+  instancesStored: number;
+  instancesFailed: number;
+  bytesStored: number;
+  /** released: normal A-RELEASE; aborted: A-ABORT either way; closed: connection dropped; timeout: we closed it idle. */
+  ending: 'released' | 'aborted' | 'closed' | 'timeout';
+}
+
+/**
+ * Where a stored instance is recorded. The SCP answers Success only after `commit` resolves, so
+ * the sink defines what "durably received" means (e.g. an Instance row committed in Postgres).
+ */
+export interface IngestSink {
+  commit(instance: ReceivedInstance): Promise<{ outcome: 'stored' | 'duplicate' | 'new-version' }>;
+  associationClosed?(summary: AssociationSummary): Promise<void>;
+  /** True when downstream cannot keep up: the SCP answers 0xA700 so senders back off and retry. */
+  isOverloaded?(): Promise<boolean>;
+}
+
+/** Calling AE (and optionally source IP) allowed to associate. */
+export interface AllowedPeer {
+  aeTitle: string;
+  ip?: string;
+}
+
+/** Options of {@link createStoreScp}. */
+export interface StoreScpOptions {
+  /** Our AE title; associations calling another AE are rejected (called-AE-not-recognized). */
+  aeTitle: string;
+  /** Interface to bind (e.g. 127.0.0.1 or 0.0.0.0). */
+  host: string;
+  /** TCP port; 0 picks a free one (see `listen()`'s result). */
+  port: number;
+  store: ScpInstanceStore;
+  sink: IngestSink;
+  logger: Logger;
+  /** When set, only these calling AEs (from these IPs when given) may associate. */
+  allowList?: AllowedPeer[];
+  tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer; requestClientCert?: boolean };
+  /** Concurrent connections beyond this are rejected with local-limit-exceeded (default 32). */
+  maxAssociations?: number;
+  /** Largest P-DATA PDU we accept and announce (default 256 KiB). */
+  maxPduLength?: number;
+  /** Close an association with no traffic and no work in progress for this long (default 60 s). */
+  idleTimeoutMs?: number;
+  /** Time allowed from TCP connect to A-ASSOCIATE-RQ (default 30 s). */
+  associationTimeoutMs?: number;
+  /** Answer 0xA700 when the store's filesystem has less free space than this (default: the store's own guard only). */
+  minFreeBytes?: number;
+  /** Metrics instruments; by default a private registry is created (read it via `metrics.registry`). */
+  metrics?: ScpMetrics;
+}
+
+/** A running storage SCP. */
+export interface StoreScp {
+  listen(): Promise<{ port: number }>;
+  /** Stops accepting connections, waits for C-STOREs in progress to be answered, then closes every connection. */
+  close(): Promise<void>;
+  readonly metrics: ScpMetrics;
+}
+
+const STATUS_SUCCESS = 0x0000;
+const MAX_NON_DATA_PDU = 1 << 20;
+const PDU_TYPES = new Set([1, 2, 3, 4, 5, 6, 7]);
+
+let dimseLogQuieted = false;
+/** dcmjs-dimse logs every PDU at trace level by default; we log what matters ourselves. */
+function quietDimseLog(): void {
+  if (dimseLogQuieted) return;
+  dimse.log.setLevel('warn');
+  dimseLogQuieted = true;
+}
+
+function normalizeIp(ip: string | undefined): string {
+  if (!ip) return '';
+  return ip.startsWith('::ffff:') ? ip.slice(7) : ip;
+}
+
+function statusHex(status: number): string {
+  return `0x${status.toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** A-ABORT PDU (PS3.8 9.3.8): written raw when dcmjs-dimse's state does not allow sendAbort(). */
+function abortPdu(source: number, reason: number): Buffer {
+  return Buffer.from([0x07, 0x00, 0x00, 0x00, 0x00, 0x04, 0x00, 0x00, source, reason]);
+}
+
+/**
+ * Forwards dataset bytes into the instance store once the temp file is open (or discards them
+ * when the instance is refused), so dcmjs-dimse can get a Writable synchronously while the
+ * refusal checks and the file open run asynchronously.
+ */
+class DatasetSpool extends Writable {
+  target: ScpPendingWrite | undefined;
+  failure: Error | undefined;
+  bytes = 0;
+
+  constructor(
+    private readonly ready: Promise<ScpPendingWrite | undefined>,
+    highWaterMark: number,
+  ) {
+    super({ highWaterMark });
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this._writev([{ chunk }], cb);
+  }
+
+  override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
+    for (const c of chunks) this.bytes += c.chunk.length;
+    if (this.target || this.failure) {
+      this.forward(chunks, cb);
+      return;
+    }
+    this.ready.then(
+      (target) => {
+        this.target = target;
+        this.forward(chunks, cb);
+      },
+      (err: unknown) => {
+        this.failure ??= err as Error;
+        cb();
+      },
+    );
+  }
+
+  private forward(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
+    const stream = this.target?.stream;
+    if (!stream || this.failure || stream.destroyed) {
+      cb(); // refused or failed: keep reading the PDVs, answer a failure status at the end
+      return;
+    }
+    let ok = true;
+    for (const c of chunks) ok = stream.write(c.chunk);
+    if (ok) cb();
+    else stream.once('drain', () => cb());
+  }
+}
+
+interface StoreJob {
+  spool: DatasetSpool;
+  ready: Promise<ScpPendingWrite | undefined>;
+  refusal?: ScpError;
+  sopClassUid: string;
+  sopInstanceUid: string;
+}
+
+interface Connection {
+  id: string;
+  socket: net.Socket;
+  remoteAddress: string;
+  startedAt: Date;
+  handler?: InstanceType<typeof dimse.Scp>;
+  associated: boolean;
+  callingAeTitle: string;
+  calledAeTitle: string;
+  overLimit: boolean;
+  inFlight: number;
+  idle: Promise<void>;
+  markIdle?: () => void;
+  pending: Map<CStoreRequest, StoreJob>;
+  stored: number;
+  failed: number;
+  bytes: number;
+  ending: AssociationSummary['ending'];
+}
+
+/**
+ * The C-ECHO/C-STORE SCP that receives studies from a PACS. Each instance is streamed as
+ * received to a temp file (our Part-10 meta header + the sender's dataset bytes), fsynced,
+ * checked and parsed, renamed to its content address, recorded by the sink — and only then
+ * acknowledged. Bad input gets a failure status or an abort; the listener keeps serving.
+ */
+export function createStoreScp(opts: StoreScpOptions): StoreScp {
+  quietDimseLog();
+  const log = opts.logger.child({ component: 'store-scp', aeTitle: opts.aeTitle });
+  const metrics = opts.metrics ?? createScpMetrics();
+  const maxAssociations = opts.maxAssociations ?? 32;
+  const maxPduLength = opts.maxPduLength ?? 256 * 1024;
+  const idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
+  const associationTimeoutMs = opts.associationTimeoutMs ?? 30_000;
+  const allowList = opts.allowList?.map((p) => ({ aeTitle: p.aeTitle.trim(), ip: p.ip ? normalizeIp(p.ip) : undefined }));
+  const connections = new Set<Connection>();
+  const inFlightStores = new Set<Promise<unknown>>();
+  let server: net.Server | tls.Server | undefined;
+  let closing = false;
+  let connectionSeq = 0;
+  let freeCache: { at: number; free: number } | undefined;
+
+  dimse.Implementation.setMaxPduLength(maxPduLength);
+
+  async function diskLow(): Promise<boolean> {
+    if (!(await opts.store.hasSpace())) return true;
+    if (opts.minFreeBytes === undefined) return false;
+    const now = Date.now();
+    if (!freeCache || now - freeCache.at > 500) freeCache = { at: now, free: await opts.store.freeBytes() };
+    return freeCache.free < opts.minFreeBytes;
+  }
+
+  /** Decides (asynchronously) whether we take the instance and opens its temp file with our meta header. */
+  async function prepareWrite(job: StoreJob, header: Buffer): Promise<ScpPendingWrite | undefined> {
+    if (job.refusal) return undefined;
+    if (closing) {
+      job.refusal = new OutOfResourcesError('SCP is shutting down');
+      return undefined;
+    }
+    if (await diskLow()) {
+      job.refusal = new OutOfResourcesError('insufficient disk space');
+      return undefined;
+    }
+    if (opts.sink.isOverloaded && (await opts.sink.isOverloaded())) {
+      job.refusal = new OutOfResourcesError('ingest is overloaded, retry later');
+      return undefined;
+    }
+    const pending = await opts.store.beginWrite();
+    pending.stream.on('error', (err) => {
+      job.spool.failure ??= err;
+    });
+    pending.stream.write(header);
+    return pending;
+  }
+
+  function respond(request: CStoreRequest, status: number, comment?: string): CStoreResponse {
+    const rsp = dimse.responses.CStoreResponse.fromRequest(request);
+    rsp.setStatus(status);
+    if (comment) rsp.setErrorComment(comment.replace(/[\\\r\n]/g, ' ').slice(0, 64));
+    return rsp;
+  }
+
+  /** Everything after the last dataset byte: durability, validation, sink, status. Never throws. */
+  async function completeStore(conn: Connection, request: CStoreRequest, job: StoreJob): Promise<CStoreResponse> {
+    const t0 = performance.now();
+    const sopInstanceUid = job.sopInstanceUid;
+    let pending: ScpPendingWrite | undefined;
+    let outcome = 'failed';
+    try {
+      await finished(job.spool);
+      pending = await job.ready;
+      if (!pending) throw job.refusal ?? new OutOfResourcesError('instance refused');
+      if (job.spool.failure) throw new OutOfResourcesError(`write failed: ${job.spool.failure.message}`, { cause: job.spool.failure });
+      const sealed = await pending.seal();
+      const identity = await identifyStoredInstance(pending.tempPath, sealed.sizeBytes);
+      if (identity.sopInstanceUid !== job.sopInstanceUid) {
+        throw new SopMismatchError('dataset SOPInstanceUID differs from the C-STORE request');
+      }
+      if (identity.sopClassUid !== job.sopClassUid) {
+        throw new SopMismatchError('dataset SOPClassUID differs from the C-STORE request');
+      }
+      const stored = await pending.commit();
+      const instance: ReceivedInstance = {
+        ...identity,
+        sha256: stored.sha256,
+        sizeBytes: stored.sizeBytes,
+        storageKey: stored.storageKey,
+        callingAeTitle: conn.callingAeTitle,
+        calledAeTitle: conn.calledAeTitle,
+        remoteAddress: conn.remoteAddress,
+        receivedAt: new Date(),
+      };
+      let result: Awaited<ReturnType<IngestSink['commit']>>;
+      try {
+        result = await opts.sink.commit(instance);
+      } catch (err) {
+        // The file is durable but unrecorded: the sender retries, the same bytes land on the same key.
+        throw new OutOfResourcesError(`ingest sink failed: ${(err as Error).message}`, { cause: err });
+      }
+      outcome = result.outcome;
+      conn.stored += 1;
+      conn.bytes += stored.sizeBytes;
+      metrics.bytes.inc(stored.sizeBytes);
+      metrics.instances.inc({ outcome });
+      log.debug(
+        { assoc: conn.id, sopInstanceUid, sha256: stored.sha256, sizeBytes: stored.sizeBytes, outcome, ms: Math.round(performance.now() - t0) },
+        'instance stored',
+      );
+      return respond(request, STATUS_SUCCESS);
+    } catch (err) {
+      if (pending) await pending.abort().catch(() => undefined);
+      const status = err instanceof ScpError ? err.status : 0xa700;
+      conn.failed += 1;
+      metrics.instances.inc({ outcome: 'failed' });
+      metrics.failures.inc({ status: statusHex(status) });
+      log.warn(
+        { assoc: conn.id, callingAeTitle: conn.callingAeTitle, sopInstanceUid, status: statusHex(status), reason: (err as Error).message },
+        'C-STORE failed',
+      );
+      return respond(request, status, (err as Error).message);
+    } finally {
+      metrics.storeDuration.observe({ outcome }, (performance.now() - t0) / 1000);
+    }
+  }
+
+  function endConnection(conn: Connection, ending: AssociationSummary['ending']): void {
+    conn.ending = conn.ending === 'closed' ? ending : conn.ending;
+    const socket = conn.socket;
+    if (!socket.destroyed) socket.destroy();
+  }
+
+  function sendRawAbort(conn: Connection, reason: number): void {
+    if (!conn.socket.destroyed && conn.socket.writable) conn.socket.write(abortPdu(AbortSource.ServiceProvider, reason));
+  }
+
+  function createHandler(conn: Connection): InstanceType<typeof dimse.Scp> {
+    class AssociationHandler extends dimse.Scp {
+      override associationRequested(association: Association): void {
+        clearTimeout(associationTimer);
+        const calling = association.getCallingAeTitle().trim();
+        const called = association.getCalledAeTitle().trim();
+        conn.callingAeTitle = calling;
+        conn.calledAeTitle = called;
+        const reject = (result: number, source: number, reason: number, label: string, why: string): void => {
+          metrics.associations.inc({ result: label });
+          log.warn({ assoc: conn.id, callingAeTitle: calling, calledAeTitle: called, remoteAddress: conn.remoteAddress, why }, 'association rejected');
+          this.sendAssociationReject(result, source, reason);
+          setTimeout(() => endConnection(conn, 'closed'), 100).unref();
+        };
+        if (called !== opts.aeTitle) {
+          reject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CalledAeNotRecognized, 'rejected-called-ae', 'called AE not recognized');
+          return;
+        }
+        if (allowList && !allowList.some((p) => p.aeTitle === calling && (p.ip === undefined || p.ip === conn.remoteAddress))) {
+          reject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CallingAeNotRecognized, 'rejected-calling-ae', 'calling AE/IP not allowed');
+          return;
+        }
+        if (conn.overLimit || closing) {
+          reject(
+            RejectResult.Transient,
+            RejectSource.ServiceProviderPresentation,
+            RejectReason.LocalLimitExceeded,
+            'rejected-limit',
+            closing ? 'shutting down' : `more than ${maxAssociations} associations`,
+          );
+          return;
+        }
+        let accepted = 0;
+        for (const { context } of association.getPresentationContexts()) {
+          const abstract = context.getAbstractSyntaxUid();
+          const isEcho = abstract === VERIFICATION_SOP_CLASS;
+          if (!isEcho && !STORAGE_SOP_CLASSES.has(abstract)) {
+            context.setResult(PresentationContextResult.RejectAbstractSyntaxNotSupported);
+            continue;
+          }
+          const allowed = isEcho ? VERIFICATION_TRANSFER_SYNTAXES : ACCEPTED_TRANSFER_SYNTAXES;
+          // The sender's order is its preference; storing as received means honouring it.
+          const ts = context.getTransferSyntaxUids().find((t) => allowed.has(t));
+          if (ts) {
+            context.setResult(PresentationContextResult.Accept, ts);
+            accepted += 1;
+          } else {
+            context.setResult(PresentationContextResult.RejectTransferSyntaxesNotSupported);
+          }
+        }
+        conn.associated = true;
+        association.setMaxPduLength(maxPduLength);
+        metrics.associations.inc({ result: 'accepted' });
+        log.info({ assoc: conn.id, callingAeTitle: calling, remoteAddress: conn.remoteAddress, contexts: accepted }, 'association accepted');
+        this.sendAssociationAccept();
+      }
+
+      override associationReleaseRequested(): void {
+        conn.ending = 'released';
+        this.sendAssociationReleaseResponse();
+      }
+
+      override cEchoRequest(request: CEchoRequest, callback: (response: CEchoResponse) => void): void {
+        const rsp = dimse.responses.CEchoResponse.fromRequest(request);
+        rsp.setStatus(STATUS_SUCCESS);
+        callback(rsp);
+      }
+
+      override createStoreWritableStream(context: PresentationContext, request: CStoreRequest): Writable {
+        const sopClassUid = String(request.getAffectedSopClassUid() ?? '').replace(/\0/g, '').trim();
+        const sopInstanceUid = String(request.getAffectedSopInstanceUid() ?? '').replace(/\0/g, '').trim();
+        const job = { sopClassUid, sopInstanceUid } as StoreJob;
+        const transferSyntaxUid = context?.getResult() === PresentationContextResult.Accept ? context.getAcceptedTransferSyntaxUid() : undefined;
+        if (!transferSyntaxUid) {
+          job.refusal = new ScpError('presentation context not accepted', 0x0122);
+        } else if (context.getAbstractSyntaxUid() !== sopClassUid || !STORAGE_SOP_CLASSES.has(sopClassUid)) {
+          job.refusal = new ScpError('AffectedSOPClassUID does not match the presentation context', 0x0122);
+        } else if (!isValidUid(sopInstanceUid)) {
+          job.refusal = new ScpError('AffectedSOPInstanceUID is not a valid UID', 0xc000);
+        }
+        const header = transferSyntaxUid
+          ? buildPart10Header({
+              mediaStorageSopClassUid: sopClassUid,
+              mediaStorageSopInstanceUid: sopInstanceUid,
+              transferSyntaxUid,
+              sourceApplicationEntityTitle: conn.callingAeTitle,
+            })
+          : Buffer.alloc(0);
+        job.ready = prepareWrite(job, header);
+        // Swallow here; completeStore() reports it. Avoids an unhandled rejection if the association dies first.
+        job.ready.catch(() => undefined);
+        job.spool = new DatasetSpool(job.ready, 4 * maxPduLength);
+        // Real back-pressure: stop reading the socket while the disk is behind.
+        const spoolWrite = job.spool.write.bind(job.spool) as (chunk: Buffer) => boolean;
+        job.spool.write = ((chunk: Buffer) => {
+          const ok = spoolWrite(chunk);
+          if (!ok && !conn.socket.isPaused()) {
+            conn.socket.pause();
+            job.spool.once('drain', () => conn.socket.resume());
+          }
+          return ok;
+        }) as Writable['write'];
+        conn.pending.set(request, job);
+        return job.spool;
+      }
+
+      override createDatasetFromStoreWritableStream(
+        _writable: Writable,
+        _context: PresentationContext,
+        callback: (dataset: Dataset) => void,
+      ): void {
+        // The bytes are in the store, not in memory; cStoreRequest finds them via the request.
+        callback(new dimse.Dataset());
+      }
+
+      override cStoreRequest(request: CStoreRequest, callback: (response: CStoreResponse) => void): void {
+        const job = conn.pending.get(request);
+        conn.pending.delete(request);
+        if (!job) {
+          callback(respond(request, 0xc000, 'no dataset received'));
+          return;
+        }
+        conn.inFlight += 1;
+        const work = completeStore(conn, request, job)
+          .then((rsp) => {
+            if (!conn.socket.destroyed) callback(rsp);
+          })
+          .catch((err: unknown) => log.error({ assoc: conn.id, err }, 'C-STORE response failed'))
+          .finally(() => {
+            conn.inFlight -= 1;
+            inFlightStores.delete(work);
+            if (conn.inFlight === 0) conn.markIdle?.();
+          });
+        inFlightStores.add(work);
+      }
+
+      override abort(source: number, reason: number): void {
+        log.info({ assoc: conn.id, callingAeTitle: conn.callingAeTitle, source, reason }, 'association aborted by peer');
+        endConnection(conn, 'aborted');
+      }
+    }
+
+    const associationTimer = setTimeout(() => {
+      if (!conn.associated) {
+        log.warn({ assoc: conn.id, remoteAddress: conn.remoteAddress }, 'no A-ASSOCIATE-RQ in time, closing');
+        endConnection(conn, 'timeout');
+      }
+    }, associationTimeoutMs);
+    associationTimer.unref();
+    conn.socket.once('close', () => clearTimeout(associationTimer));
+
+    // connectTimeout is dcmjs-dimse's socket inactivity timeout; we replace its handler below.
+    const handler = new AssociationHandler(conn.socket, { connectTimeout: idleTimeoutMs, associationTimeout: 2 ** 30, pduTimeout: 2 ** 30 });
+    conn.socket.removeAllListeners('timeout');
+    conn.socket.setTimeout(idleTimeoutMs);
+    conn.socket.on('timeout', () => {
+      if (conn.inFlight > 0) return; // we are the slow side; the sender is waiting for us
+      log.warn({ assoc: conn.id, callingAeTitle: conn.callingAeTitle, idleTimeoutMs }, 'association idle, aborting');
+      sendRawAbort(conn, AbortReason.NotSpecified);
+      endConnection(conn, 'timeout');
+    });
+    handler.on('networkError', (err: Error) => {
+      if (!conn.socket.destroyed) {
+        log.warn({ assoc: conn.id, callingAeTitle: conn.callingAeTitle, reason: err.message }, 'network error, closing association');
+      }
+      endConnection(conn, conn.ending === 'closed' ? 'aborted' : conn.ending);
+    });
+    return handler;
+  }
+
+  /** Validates PDU headers before dcmjs-dimse buffers them: unknown types and oversize PDUs abort at once. */
+  function guardPdus(conn: Connection): void {
+    let header = Buffer.alloc(0);
+    let remaining = 0;
+    conn.socket.on('data', (chunk: Buffer) => {
+      let pos = 0;
+      while (pos < chunk.length) {
+        if (remaining > 0) {
+          const n = Math.min(remaining, chunk.length - pos);
+          remaining -= n;
+          pos += n;
+          continue;
+        }
+        const need = 6 - header.length;
+        const take = chunk.subarray(pos, pos + need);
+        header = header.length === 0 ? Buffer.from(take) : Buffer.concat([header, take]);
+        pos += take.length;
+        if (header.length < 6) return;
+        const type = header[0] ?? 0;
+        const length = header.readUInt32BE(2);
+        header = Buffer.alloc(0);
+        const limit = type === 4 ? maxPduLength : MAX_NON_DATA_PDU;
+        if (!PDU_TYPES.has(type) || length > limit) {
+          log.warn(
+            { assoc: conn.id, remoteAddress: conn.remoteAddress, pduType: type, length, limit },
+            PDU_TYPES.has(type) ? 'PDU longer than allowed, aborting' : 'unrecognized PDU, aborting',
+          );
+          sendRawAbort(conn, PDU_TYPES.has(type) ? AbortReason.InvalidPduParameter : AbortReason.UnrecognizedPdu);
+          endConnection(conn, 'aborted');
+          return;
+        }
+        remaining = length;
+      }
+    });
+  }
+
+  function onConnection(socket: net.Socket): void {
+    socket.setNoDelay(true);
+    if (closing) {
+      socket.destroy();
+      return;
+    }
+    connectionSeq += 1;
+    const conn: Connection = {
+      id: `${process.pid}-${connectionSeq}`,
+      socket,
+      remoteAddress: normalizeIp(socket.remoteAddress),
+      startedAt: new Date(),
+      associated: false,
+      callingAeTitle: '',
+      calledAeTitle: '',
+      overLimit: connections.size >= maxAssociations,
+      inFlight: 0,
+      idle: Promise.resolve(),
+      pending: new Map(),
+      stored: 0,
+      failed: 0,
+      bytes: 0,
+      ending: 'closed',
+    };
+    connections.add(conn);
+    metrics.activeAssociations.set(connections.size);
+    socket.on('error', () => undefined); // reported through dcmjs-dimse's networkError
+    guardPdus(conn);
+    try {
+      conn.handler = createHandler(conn);
+    } catch (err) {
+      log.error({ assoc: conn.id, err }, 'cannot set up association');
+      socket.destroy();
+    }
+    socket.once('close', () => {
+      connections.delete(conn);
+      metrics.activeAssociations.set(connections.size);
+      // Datasets that never completed: throw their temp files away.
+      for (const job of conn.pending.values()) {
+        job.spool.destroy();
+        void job.ready.then((p) => p?.abort()).catch(() => undefined);
+      }
+      conn.pending.clear();
+      if (!conn.associated) return;
+      if (conn.ending === 'aborted') metrics.associations.inc({ result: 'aborted' });
+      const summarize = async (): Promise<void> => {
+        while (conn.inFlight > 0) {
+          conn.idle = new Promise<void>((resolve) => (conn.markIdle = resolve));
+          await conn.idle;
+        }
+        const summary: AssociationSummary = {
+          associationId: conn.id,
+          callingAeTitle: conn.callingAeTitle,
+          calledAeTitle: conn.calledAeTitle,
+          remoteAddress: conn.remoteAddress,
+          startedAt: conn.startedAt,
+          endedAt: new Date(),
+          instancesStored: conn.stored,
+          instancesFailed: conn.failed,
+          bytesStored: conn.bytes,
+          ending: conn.ending,
+        };
+        log.info({ ...summary, assoc: conn.id }, 'association closed');
+        await opts.sink.associationClosed?.(summary);
+      };
+      summarize().catch((err: unknown) => log.error({ assoc: conn.id, err }, 'associationClosed hook failed'));
+    });
+  }
+
+  return {
+    metrics,
+    listen(): Promise<{ port: number }> {
+      return new Promise((resolve, reject) => {
+        if (opts.tls) {
+          const t = opts.tls;
+          const srv = tls.createServer(
+            {
+              key: t.key,
+              cert: t.cert,
+              ...(t.ca ? { ca: t.ca } : {}),
+              requestCert: t.requestClientCert ?? false,
+              rejectUnauthorized: t.requestClientCert ?? false,
+            },
+            onConnection,
+          );
+          srv.on('tlsClientError', (err, socket) => {
+            log.warn({ remoteAddress: normalizeIp(socket.remoteAddress), reason: err.message }, 'TLS handshake failed');
+            socket.destroy();
+          });
+          server = srv;
+        } else {
+          server = net.createServer(onConnection);
+        }
+        const srv = server;
+        srv.once('error', reject);
+        srv.listen(opts.port, opts.host, () => {
+          srv.off('error', reject);
+          srv.on('error', (err) => log.error({ err }, 'listener error'));
+          const addr = srv.address();
+          const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+          log.info({ host: opts.host, port, tls: Boolean(opts.tls) }, 'storage SCP listening');
+          resolve({ port });
+        });
+      });
+    },
+    async close(): Promise<void> {
+      closing = true;
+      const srv = server;
+      const stopped = srv
+        ? new Promise<void>((resolve) => srv.close(() => resolve()))
+        : Promise.resolve();
+      while (inFlightStores.size > 0) await Promise.allSettled([...inFlightStores]);
+      for (const conn of connections) {
+        if (conn.associated) sendRawAbort(conn, AbortReason.NotSpecified);
+        endConnection(conn, 'aborted');
+      }
+      await stopped;
+      log.info('storage SCP closed');
+    },
+  };
+}
