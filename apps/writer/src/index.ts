@@ -1,1 +1,2 @@
-export {};
+export { startWriter, SOFTWARE_VERSION, type RunningWriter } from './start.js';
+export { loadWriterEnv, writerEnvSchema, type WriterEnv } from './env.js';

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { defaults, envFields, parseEnv } from '@ldh/config';
+
+/** A peer allowed to associate: "AE" or "AE@ip"; "*" alone disables the allow-list. */
+const peers = z
+  .string()
+  .transform((v, ctx) => {
+    if (v.trim() === '*') return '*' as const;
+    const out: Array<{ aeTitle: string; ip?: string }> = [];
+    for (const token of v.split(',').map((t) => t.trim()).filter(Boolean)) {
+      const [ae, ip] = token.split('@');
+      if (!ae || !/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(ae)) {
+        ctx.addIssue({ code: 'custom', message: `bad entry "${token}" (expected AE or AE@ip)` });
+        return z.NEVER;
+      }
+      out.push(ip ? { aeTitle: ae, ip } : { aeTitle: ae });
+    }
+    return out;
+  });
+
+/** Environment of the C-STORE SCP role (see the README's configuration table). */
+export const scpEnvSchema = z.object({
+  DATABASE_URL: envFields.databaseUrl,
+  REDIS_URL: envFields.redisUrl.default('redis://127.0.0.1:6379'),
+  LOG_LEVEL: envFields.logLevel,
+  LDH_QUEUE_PREFIX: envFields.queuePrefix,
+  LDH_STORAGE_DIR: z.string().default(defaults.storageDir),
+  LDH_AE_TITLE: envFields.aeTitle.default(defaults.aeTitle),
+  LDH_SCP_HOST: z.string().default('0.0.0.0'),
+  LDH_SCP_PORT: envFields.port.default(defaults.scpPort),
+  LDH_ALLOWED_PEERS: peers.default([]),
+  LDH_QUIET_PERIOD_MS: envFields.positiveInt.default(defaults.quietPeriodMs),
+  LDH_SCP_MAX_ASSOCIATIONS: envFields.positiveInt.default(32),
+  LDH_SCP_MAX_PDU: envFields.positiveInt.default(256 * 1024),
+  LDH_SCP_IDLE_TIMEOUT_MS: envFields.positiveInt.default(60_000),
+  LDH_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(1024 ** 3),
+  LDH_SCP_TLS_CERT: z.string().optional(),
+  LDH_SCP_TLS_KEY: z.string().optional(),
+  LDH_SCP_TLS_CA: z.string().optional(),
+});
+export type ScpEnv = z.infer<typeof scpEnvSchema>;
+
+export function loadScpEnv(source: Record<string, string | undefined>): ScpEnv {
+  return parseEnv(scpEnvSchema, source);
+}

@@ -1,0 +1,71 @@
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import { createLogger, type Logger } from '@ldh/config';
+import { createDb, recordReceivedInstance, type Db } from '@ldh/db';
+import { createStoreScp, type IngestSink } from '@ldh/dicom';
+import { closePipelineQueues, createPipelineQueues, startSettler } from '@ldh/pipeline';
+import { createRedis } from '@ldh/queue';
+import { createInstanceStore } from '@ldh/storage';
+import type { ScpEnv } from './env.js';
+
+export interface RunningScp {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Start the SCP role: storage, Postgres-backed ingest sink, the DICOM listener and the study
+ * settler. stop() closes in order: listener (drains in-flight C-STOREs), settler, queues, Redis, Prisma.
+ */
+export async function startScp(env: ScpEnv, opts: { logger?: Logger; db?: Db } = {}): Promise<RunningScp> {
+  const logger = opts.logger ?? createLogger('ldh-scp', { level: env.LOG_LEVEL });
+  const actor = `scp@${os.hostname()}:${process.pid}`;
+  const db = opts.db ?? createDb(env.DATABASE_URL);
+  const store = await createInstanceStore({ rootDir: env.LDH_STORAGE_DIR, minFreeBytes: env.LDH_MIN_FREE_BYTES });
+  const redis = createRedis(env.REDIS_URL);
+  const queues = createPipelineQueues({ connection: redis, prefix: env.LDH_QUEUE_PREFIX });
+  const sink: IngestSink = {
+    async commit(instance) {
+      return { outcome: await recordReceivedInstance(db, instance, actor) };
+    },
+  };
+  if (Array.isArray(env.LDH_ALLOWED_PEERS) && env.LDH_ALLOWED_PEERS.length === 0) {
+    logger.warn('LDH_ALLOWED_PEERS is empty: every association will be rejected (set "AE@ip,..." or "*")');
+  }
+  const tls =
+    env.LDH_SCP_TLS_CERT && env.LDH_SCP_TLS_KEY
+      ? {
+          cert: await readFile(env.LDH_SCP_TLS_CERT),
+          key: await readFile(env.LDH_SCP_TLS_KEY),
+          ...(env.LDH_SCP_TLS_CA ? { ca: await readFile(env.LDH_SCP_TLS_CA), requestClientCert: true } : {}),
+        }
+      : undefined;
+  const scp = createStoreScp({
+    aeTitle: env.LDH_AE_TITLE,
+    host: env.LDH_SCP_HOST,
+    port: env.LDH_SCP_PORT,
+    store,
+    sink,
+    logger,
+    ...(env.LDH_ALLOWED_PEERS === '*' ? {} : { allowList: env.LDH_ALLOWED_PEERS }),
+    ...(tls ? { tls } : {}),
+    maxAssociations: env.LDH_SCP_MAX_ASSOCIATIONS,
+    maxPduLength: env.LDH_SCP_MAX_PDU,
+    idleTimeoutMs: env.LDH_SCP_IDLE_TIMEOUT_MS,
+    minFreeBytes: env.LDH_MIN_FREE_BYTES,
+  });
+  const { port } = await scp.listen();
+  const settler = startSettler({ db, queues, logger, actor }, { quietPeriodMs: env.LDH_QUIET_PERIOD_MS });
+  logger.info({ port, aeTitle: env.LDH_AE_TITLE, host: env.LDH_SCP_HOST, quietPeriodMs: env.LDH_QUIET_PERIOD_MS, tls: Boolean(tls) }, 'scp listening');
+  return {
+    port,
+    async stop() {
+      await scp.close();
+      await settler.stop();
+      await closePipelineQueues(queues);
+      redis.disconnect();
+      if (!opts.db) await db.$disconnect();
+      logger.info('scp stopped');
+    },
+  };
+}
