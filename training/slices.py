@@ -72,8 +72,10 @@ def select_slices(series: List[Dict[str, Any]], contract: Optional[Dict[str, Any
 def role_from_header(ds: Any) -> Optional[str]:
     """Series role of a training image from its header (the worker's router does this in production).
 
-    Orientation decides the plane (|normal| largest along x → sagittal, along z → axial); the
-    weighting comes from SeriesDescription ("T1"/"T2") or else EchoTime (< 50 ms → T1).
+    SeriesDescription decides the plane when it says SAG / TRA / AX (COR → not classified);
+    otherwise orientation does (|normal| largest along x → sagittal, else axial, oblique
+    included). The weighting comes from SeriesDescription ("T1"/"T2") or else EchoTime
+    (< 50 ms → T1). Only T2 axial series are used.
     """
     iop = getattr(ds, "ImageOrientationPatient", None)
     if iop is None or len(iop) != 6:
@@ -89,8 +91,12 @@ def role_from_header(ds: Any) -> Optional[str]:
     else:
         te = getattr(ds, "EchoTime", None)
         weighting = "t1" if te is not None and float(te) < 50 else "t2"
-    if axis == 0:
+    if "COR" in desc:
+        return None
+    sagittal = "SAG" in desc or (axis == 0 and not any(k in desc for k in ("TRA", "AX")))
+    if sagittal:
         return f"{weighting}_sag"
-    if axis == 2 and weighting == "t2":
+    # Axial stacks are often angled along each disc (oblique), so any non-sagittal T2 plane counts.
+    if weighting == "t2" and (axis != 0 or "TRA" in desc or "AX" in desc):
         return "t2_ax"
     return None
