@@ -1,1 +1,1 @@
-export {};
+export { runDemo, formatSummary, type DemoSummary, type DemoOptions } from './demo.js';

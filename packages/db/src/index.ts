@@ -16,4 +16,5 @@ export { recordReceivedInstance, type ReceivedInstanceRecord, type IngestOutcome
 export { upsertModelVersion, beginInferenceRun, completeInferenceRun, failInferenceRun, getInferenceRun, type BeginRunResult } from './inference-runs.js';
 export { createReportWithOutbox, getDelivery, recordDeliveryAttempt, upsertDestination } from './reports.js';
 export type { StudyState, RunState, DeliveryState, Prisma } from './generated/prisma/client.js';
-export { createScratchDatabase } from './testing.js';
+export { createScratchDatabase, pingDatabase, ensureDatabase } from './testing.js';
+export { createIngestSink, type PostgresIngestSink, type IngestSinkOptions, type AssociationSummaryRecord } from './ingest-sink.js';

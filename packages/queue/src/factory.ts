@@ -72,3 +72,17 @@ export function createContractWorker<S extends z.ZodType>(
 export function isFinalAttempt(job: Job, err: Error): boolean {
   return err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
 }
+
+/** True when Redis answers PING at `url` within `timeoutMs`. */
+export async function pingRedis(url: string, timeoutMs = 2_000): Promise<boolean> {
+  const r = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null });
+  r.on('error', () => undefined);
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    r.disconnect();
+  }
+}

@@ -11,6 +11,6 @@ export {
   type ReportPayload,
   type DeliveryPayload,
 } from './contracts.js';
-export { createRedis, ContractQueue, createContractWorker, isFinalAttempt, type QueueContext } from './factory.js';
+export { createRedis, pingRedis, ContractQueue, createContractWorker, isFinalAttempt, type QueueContext } from './factory.js';
 export { UnrecoverableError, InvalidPayloadError } from './errors.js';
 export type { Job, Worker, Queue } from 'bullmq';
