@@ -55,13 +55,16 @@ export interface Anatomy {
   muscleDepth: number;
   fatPosterior: number;
   bodyHalfWidth: number;
-  bodyAnterior: number;
   spinousLength: number;
   /** s of the conus medullaris tip and of the thecal sac end. */
   conusS: number;
   sacEndS: number;
   /** Lateral positions (mm) and posterior fractions of the cauda equina roots. */
   roots: Array<{ x: number; f: number; r: number }>;
+  /** Patient y (mm) of the table: the skin of the back lies on it. */
+  tableY: number;
+  /** Antero-posterior depth of the abdomen (mm). */
+  abdomenDepth: number;
   noiseSeed: number;
   /** Texture strength (marrow heterogeneity, bowel content). */
   marrowTexture: number;
@@ -152,8 +155,10 @@ export function buildAnatomy(prng: Prng, truths: readonly LevelTruth[]): Anatomy
 
   // Lordosis: tangent angle rises from -sacral slope at S1 to the thoraco-lumbar junction, with
   // the curvature weighted caudally; the sacrum curves the other way (concave anteriorly).
-  const sacralSlope = (prng.uniform(28, 45) * Math.PI) / 180;
-  const lordosis = (prng.uniform(38, 62) * Math.PI) / 180;
+  // Supine on the table the lordosis is flatter than standing; it stays larger than the sacral slope.
+  const sacralSlopeDeg = prng.uniform(25, 40);
+  const sacralSlope = (sacralSlopeDeg * Math.PI) / 180;
+  const lordosis = ((sacralSlopeDeg + prng.uniform(6, 20)) * Math.PI) / 180;
   const sTop = discCentres[0] !== undefined ? discCentres[0] + 30 * scale : 190;
   const wAt = (q: number): number => 1.35 - 0.7 * (q / sTop);
   const wInt = sTop * (1.35 - 0.35);
@@ -179,15 +184,17 @@ export function buildAnatomy(prng: Prng, truths: readonly LevelTruth[]): Anatomy
     if (!truth || sc === undefined || truth.grade === 'none') continue;
     const disc = segments.find((g) => g.truth === truth);
     const hd = disc ? disc.sHi - disc.sLo : 10;
-    const lateral = canalHalfWidth * prng.uniform(0.45, 0.6);
-    const xc = truth.position === 'central' ? prng.uniform(-1, 1) : truth.position === 'paracentral-left' ? lateral : -lateral;
+    // A child stream per level: a herniation added at one level leaves the rest of the body as is.
+    const hp = prng.fork(100 + k);
+    const lateral = canalHalfWidth * hp.uniform(0.45, 0.6);
+    const xc = truth.position === 'central' ? hp.uniform(-1, 1) : truth.position === 'paracentral-left' ? lateral : -lateral;
     const d = truth.sizeMm;
     if (truth.grade === 'bulge') {
       herniations.push({ grade: 'bulge', xc: 0, depth: d, halfWidth: 30, halfHeight: hd / 2 + 0.5, sc, migration: 0 });
     } else if (truth.grade === 'protrusion') {
       herniations.push({ grade: 'protrusion', xc, depth: d, halfWidth: 6 + 0.9 * d, halfHeight: hd / 2 + 0.3, sc, migration: 0 });
     } else {
-      const migration = prng.chance(0.35) ? 0 : (prng.chance(0.65) ? -1 : 1) * prng.uniform(2, 7);
+      const migration = hp.chance(0.35) ? 0 : (hp.chance(0.65) ? -1 : 1) * hp.uniform(2, 7);
       herniations.push({ grade: 'extrusion', xc, depth: d, halfWidth: 5 + 0.35 * d, halfHeight: hd / 2, sc, migration });
     }
   }
@@ -198,6 +205,14 @@ export function buildAnatomy(prng: Prng, truths: readonly LevelTruth[]): Anatomy
     const u = (i + 0.5) / nRoots - 0.5;
     roots.push({ x: u * canalHalfWidth * 1.25 + prng.uniform(-0.6, 0.6), f: 0.62 + 0.28 * (1 - 4 * u * u) + prng.uniform(-0.06, 0.06), r: prng.uniform(0.7, 1.1) });
   }
+  const muscleDepth = prng.uniform(38, 55) * scale;
+  const fatPosterior = prng.uniform(8, 30) * scale;
+  // The table touches the back at the lordotic apex's depth behind the L3-L4 disc.
+  const [ay, , ] = [...curve.pointAt(anchorS)];
+  const [, atz] = curve.tangentAt(anchorS);
+  const tBack = depthAt(anchorS) / 2 + canalDepth + muscleDepth * 0.95 + fatPosterior;
+  const tableY = ay + tBack * atz;
+  const abdomenDepth = prng.uniform(190, 290) * scale;
   const l1 = segments.find((g) => g.name === 'L1');
   const conusS = l1 ? l1.sLo + (l1.sHi - l1.sLo) * prng.uniform(0.1, 0.9) : 170;
   return {
@@ -210,10 +225,11 @@ export function buildAnatomy(prng: Prng, truths: readonly LevelTruth[]): Anatomy
     widthAt,
     canalDepth,
     canalHalfWidth,
-    muscleDepth: prng.uniform(38, 55) * scale,
-    fatPosterior: prng.uniform(8, 35) * scale,
+    muscleDepth,
+    fatPosterior,
+    tableY,
+    abdomenDepth,
     bodyHalfWidth: prng.uniform(140, 185) * scale,
-    bodyAnterior: prng.uniform(110, 170) * scale,
     spinousLength: prng.uniform(24, 32) * scale,
     conusS,
     sacEndS: -prng.uniform(28, 45),

@@ -20,6 +20,7 @@ declare module 'dcmjs' {
       naturalizeDataset(dataset: DicomDataset): Record<string, unknown>;
     };
   };
-  const dcmjs: { data: typeof data };
+  export const log: { getLogger(name: string): { setLevel(level: string): void } };
+  const dcmjs: { data: typeof data; log: typeof log };
   export default dcmjs;
 }

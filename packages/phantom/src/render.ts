@@ -1,5 +1,5 @@
 import type { Anatomy } from './anatomy.js';
-import type { Prng } from './prng.js';
+import { Prng } from './prng.js';
 import type { TissueEvaluator } from './tissue.js';
 
 export type Vec3 = [number, number, number];
@@ -33,13 +33,14 @@ export function sampleSlice(anatomy: Anatomy, evaluator: TissueEvaluator, plan: 
   const t1 = new Float32Array(n);
   const t2 = new Float32Array(n);
   const map = stMap ?? projectSlice(anatomy, plan);
-  const [px, , ] = plan.position;
+  const [px, py] = plan.position;
   const ps = plan.pixelSpacing;
   for (let r = 0; r < plan.rows; r++) {
     for (let c = 0; c < plan.cols; c++) {
       const i = r * plan.cols + c;
       const x = px + ps * (c * plan.rowDir[0] + r * plan.colDir[0]) - anatomy.xMid;
-      evaluator.evaluate(map[2 * i] ?? 0, map[2 * i + 1] ?? 0, x);
+      const y = py + ps * (c * plan.rowDir[1] + r * plan.colDir[1]);
+      evaluator.evaluate(map[2 * i] ?? 0, map[2 * i + 1] ?? 0, x, y);
       t1[i] = evaluator.t1;
       t2[i] = evaluator.t2;
     }
@@ -95,22 +96,91 @@ export function acquire(signal: Float32Array, plan: SlicePlan, deg: Degradation,
   const ps = plan.pixelSpacing;
   const [p0, p1, p2] = plan.position;
   const [cx, cy, cz] = deg.centre;
+  const rd = plan.rowDir;
+  const cd = plan.colDir;
+  // The log-gain is linear in y and z, so it splits into a per-column and a per-row factor;
+  // the quadratic x term does too whenever x varies along only one image axis (all our plans).
+  const colGain = new Float64Array(cols);
+  const rowGain = new Float64Array(rows);
+  const x0 = p0 - cx;
+  const separableX = rd[0] === 0 || cd[0] === 0;
+  for (let c = 0; c < cols; c++) {
+    const x = x0 + ps * c * rd[0];
+    const lin = deg.biasY * ((ps * c * rd[1]) / 100) + deg.biasZ * ((ps * c * rd[2]) / 100);
+    colGain[c] = Math.exp(lin - (cd[0] === 0 ? deg.biasX2 * (x / 100) * (x / 100) : 0));
+  }
   for (let r = 0; r < rows; r++) {
+    const lin = deg.biasY * ((p1 - cy + ps * r * cd[1]) / 100) + deg.biasZ * ((p2 - cz + ps * r * cd[2]) / 100);
+    const x = x0 + ps * r * cd[0];
+    rowGain[r] = Math.exp(lin - (cd[0] !== 0 && rd[0] === 0 ? deg.biasX2 * (x / 100) * (x / 100) : 0));
+  }
+  const table = gaussianTable();
+  for (let r = 0; r < rows; r++) {
+    const rg = (rowGain[r] ?? 1) * deg.scale;
     for (let c = 0; c < cols; c++) {
       const i = r * cols + c;
-      const x = p0 + ps * (c * plan.rowDir[0] + r * plan.colDir[0]) - cx;
-      const y = p1 + ps * (c * plan.rowDir[1] + r * plan.colDir[1]) - cy;
-      const z = p2 + ps * (c * plan.rowDir[2] + r * plan.colDir[2]) - cz;
-      const gain = Math.exp(deg.biasY * (y / 100) + deg.biasZ * (z / 100) - deg.biasX2 * (x / 100) * (x / 100));
-      const a = (blurred[i] ?? 0) * deg.scale * gain;
-      const re = a + sigma * prng.normal();
-      const im = sigma * prng.normal();
+      let gain = rg * (colGain[c] ?? 1);
+      if (!separableX) {
+        const x = x0 + ps * (c * rd[0] + r * cd[0]);
+        gain *= Math.exp(-deg.biasX2 * (x / 100) * (x / 100));
+      }
+      const a = (blurred[i] ?? 0) * gain;
+      // One 32-bit draw gives two table indices: the real and imaginary noise (Rician magnitude).
+      const u = (prng.next() * 4294967296) >>> 0;
+      const re = a + sigma * (table[u & 0xffff] ?? 0);
+      const im = sigma * (table[u >>> 16] ?? 0);
       let v = Math.sqrt(re * re + im * im);
       if (v > MAX_STORED) v = MAX_STORED;
       out[i] = Math.round(v);
     }
   }
   return out;
+}
+
+let gaussians: Float32Array | undefined;
+
+/**
+ * 65,536 standard-normal quantiles in a fixed shuffled order: drawing noise by table index costs
+ * one PRNG call per two values instead of a log, a sqrt and a sin/cos, and stays deterministic.
+ */
+function gaussianTable(): Float32Array {
+  if (gaussians) return gaussians;
+  const n = 65536;
+  const t = new Float32Array(n);
+  for (let i = 0; i < n; i++) t[i] = inverseNormal((i + 0.5) / n);
+  const shuffle = new Prng(0x6a55);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(shuffle.next() * (i + 1));
+    const tmp = t[i] ?? 0;
+    t[i] = t[j] ?? 0;
+    t[j] = tmp;
+  }
+  gaussians = t;
+  return t;
+}
+
+/** Acklam's rational approximation of the standard normal quantile (|error| < 1.2e-9). */
+function inverseNormal(p: number): number {
+  const a = [-39.69683028665376, 220.9460984245205, -275.9285104469687, 138.357751867269, -30.66479806614716, 2.506628277459239];
+  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572];
+  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
+  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416];
+  const [a0, a1, a2, a3, a4, a5] = a as [number, number, number, number, number, number];
+  const [b0, b1, b2, b3, b4] = b as [number, number, number, number, number];
+  const [c0, c1, c2, c3, c4, c5] = c as [number, number, number, number, number, number];
+  const [d0, d1, d2, d3] = d as [number, number, number, number];
+  const pl = 0.02425;
+  if (p < pl) {
+    const q = Math.sqrt(-2 * Math.log(p));
+    return (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1);
+  }
+  if (p > 1 - pl) {
+    const q = Math.sqrt(-2 * Math.log(1 - p));
+    return -(((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1);
+  }
+  const q = p - 0.5;
+  const r = q * q;
+  return ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) / (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1);
 }
 
 /** Separable [1 2 1]/4 blur: the point-spread of a real acquisition, softening hard model edges. */

@@ -2,7 +2,7 @@ import { uidFromName } from '@ldh/dicom';
 import { buildAnatomy } from './anatomy.js';
 import type { Anatomy } from './anatomy.js';
 import { PhantomOptionError } from './errors.js';
-import { studyLabel } from './levels.js';
+import { DISC_LEVELS, studyLabel } from './levels.js';
 import { encodeMrImage } from './mr-writer.js';
 import type { SeriesHeader, StudyHeader } from './mr-writer.js';
 import { Prng, hashSeed } from './prng.js';
@@ -11,7 +11,7 @@ import type { Degradation, SlicePlan, Vec3 } from './render.js';
 import { TissueEvaluator } from './tissue.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, SUPPORTED_TRANSFER_SYNTAXES } from './transfer-syntax.js';
 import { drawLevels } from './truth.js';
-import type { PhantomInstance, PhantomStudy, PhantomStudyOptions, SeriesRole } from './types.js';
+import type { DiscLevel, PhantomInstance, PhantomStudy, PhantomStudyOptions, SeriesRole } from './types.js';
 
 /** Disc indices (0 = L1-L2) that get an axial stack: L3-L4, L4-L5, L5-S1. */
 const AXIAL_DISCS = [2, 3, 4] as const;
@@ -69,9 +69,10 @@ function planSagittal(anatomy: Anatomy, prng: Prng, count: number, matrix: numbe
   const sRef = anatomy.discCentres[2] ?? 80;
   const [cy, cz] = anatomy.curve.pointAt(sRef);
   const [ty, tz] = anatomy.curve.tangentAt(sRef);
-  const tOff = prng.uniform(12, 28);
-  const centre: Vec3 = [anatomy.xMid + prng.uniform(-2, 2), cy + tOff * tz, cz - tOff * ty];
   const fov = prng.uniform(270, 300);
+  // Centred so that the back lies 5-15% of the field from its posterior edge, as a technologist plans it.
+  const tOff = (anatomy.tableY - fov * prng.uniform(0.35, 0.45) - cy) / tz;
+  const centre: Vec3 = [anatomy.xMid + prng.uniform(-2, 2), cy + tOff * tz, cz - tOff * ty];
   const thickness = prng.pick([3.5, 4, 4]);
   const spacing = Math.round(thickness * 1.1 * 100) / 100;
   const rowDir: Vec3 = [0, 1, 0];
@@ -102,7 +103,7 @@ function planAxial(anatomy: Anatomy, prng: Prng, perLevel: number, matrix: numbe
     const normal: Vec3 = [0, ty, tz];
     const rowDir: Vec3 = [1, 0, 0];
     const colDir: Vec3 = [0, tz, -ty];
-    const tOff = prng.uniform(15, 28);
+    const tOff = (anatomy.tableY - fov * prng.uniform(0.34, 0.42) - cy) / tz;
     const base: Vec3 = [anatomy.xMid + prng.uniform(-3, 3), cy + tOff * tz, cz - tOff * ty];
     const shift = prng.uniform(-0.8, 0.8);
     for (let j = 0; j < perLevel; j++) {
@@ -264,6 +265,11 @@ export function generateStudy(opts: PhantomStudyOptions): PhantomStudy {
   emit('t2_sag', 3, 7, sag, t2Pixels);
   emit('t2_ax', 4, 11, ax, axPixels);
 
+  const discCentres = {} as Record<DiscLevel, [number, number, number]>;
+  DISC_LEVELS.forEach((level, k) => {
+    const [y, z] = anatomy.curve.pointAt(anatomy.discCentres[k] ?? 0);
+    discCentres[level] = [anatomy.xMid, Math.round(y * 1e3) / 1e3, Math.round(z * 1e3) / 1e3];
+  });
   return {
     studyInstanceUid: study.studyInstanceUid,
     patientId: study.patientId,
@@ -271,5 +277,6 @@ export function generateStudy(opts: PhantomStudyOptions): PhantomStudy {
     label: studyLabel(levels),
     levels,
     instances,
+    discCentres,
   };
 }

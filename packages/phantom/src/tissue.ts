@@ -21,6 +21,11 @@ const LIGAMENT: readonly [number, number] = [0.18, 0.1];
 const VESSEL: readonly [number, number] = [0.05, 0.04];
 const JOINT: readonly [number, number] = [0.15, 0.7];
 const BVV: readonly [number, number] = [0.35, 0.75];
+const PROTRUSION: readonly [number, number] = [0.29, 0.42];
+const EXTRUSION: readonly [number, number] = [0.3, 0.52];
+const BOWEL_FLUID: readonly [number, number] = [0.14, 0.85];
+const BOWEL_GAS: readonly [number, number] = [0.02, 0.02];
+const BOWEL: readonly [number, number] = [0.42, 0.32];
 
 export class TissueEvaluator {
   t1 = 0;
@@ -32,16 +37,17 @@ export class TissueEvaluator {
   private readonly widthLut: Float64Array;
   private readonly lutS0: number;
   private readonly seed: number;
-  private readonly tPost: number;
-  private readonly tc: number;
-  private readonly bt: number;
+  private readonly tableY: number;
+  private readonly abdomenDepth: number;
   private readonly bx: number;
-  private readonly btIn: number;
-  private readonly bxIn: number;
+  private readonly fatPost: number;
+  private readonly fatSide: number;
   private readonly sacrumTop: number;
   private readonly l1Top: number;
   private readonly bifurcationS: number;
   private readonly ivcS: number;
+  private readonly crestS: number;
+  private readonly hit = new Uint8Array(1);
 
   constructor(anatomy: Anatomy) {
     this.a = anatomy;
@@ -57,14 +63,11 @@ export class TissueEvaluator {
       this.widthLut[i] = anatomy.widthAt(s);
     }
     this.seed = anatomy.noiseSeed;
-    const halfD = anatomy.depthAt(80) / 2;
-    this.tPost = halfD + anatomy.canalDepth + anatomy.muscleDepth + anatomy.fatPosterior;
-    const tAnt = -anatomy.bodyAnterior;
-    this.tc = (this.tPost + tAnt) / 2;
-    this.bt = (this.tPost - tAnt) / 2;
+    this.tableY = anatomy.tableY;
+    this.abdomenDepth = anatomy.abdomenDepth;
     this.bx = anatomy.bodyHalfWidth;
-    this.btIn = this.bt - anatomy.fatPosterior;
-    this.bxIn = this.bx - anatomy.fatPosterior * 1.2;
+    this.fatPost = anatomy.fatPosterior;
+    this.fatSide = anatomy.fatPosterior * 1.3;
     this.sacrumTop = 0;
     const l1 = anatomy.segments.find((g) => g.name === 'L1');
     this.l1Top = l1 ? l1.sHi : 190;
@@ -72,6 +75,7 @@ export class TissueEvaluator {
     this.bifurcationS = l4 ? (l4.sLo + l4.sHi) / 2 : 90;
     const l5 = anatomy.segments.find((g) => g.name === 'L5');
     this.ivcS = l5 ? (l5.sLo + l5.sHi) / 2 : 50;
+    this.crestS = anatomy.discCentres[3] ?? 45;
   }
 
   private set(v: readonly [number, number], m = 1): void {
@@ -92,21 +96,36 @@ export class TissueEvaluator {
     return a;
   }
 
-  /** Signal at (s, t, x); results in this.t1 / this.t2. */
-  evaluate(s: number, t: number, x: number): void {
+  /**
+   * Signal at straightened (s, t, x) and patient y (posterior, mm); results in this.t1 / this.t2.
+   * The skin outline is in patient coordinates: the patient lies supine, the back flat on the table.
+   */
+  evaluate(s: number, t: number, x: number, py: number): void {
     const a = this.a;
-    // Body outline: an ellipse in the axial plane; subcutaneous fat inside its rim.
-    const ex = x / this.bx;
-    const et = (t - this.tc) / this.bt;
-    if (ex * ex + et * et > 1 || s < -230) {
+    const ap = this.tableY - py;
+    const dap = this.abdomenDepth;
+    if (ap < 0 || ap > dap || s < -230) {
       this.t1 = 0;
       this.t2 = 0;
       return;
     }
-    const ix = x / this.bxIn;
-    const it = (t - this.tc) / this.btIn;
-    if (ix * ix + it * it > 1) {
-      this.set(FAT, 1 + 0.04 * valueNoise3(s * 0.2, t * 0.2, x * 0.2, this.seed));
+    // Cross-section: a superellipse, flat at the back (p = 4) and round in front (p = 2).
+    const v = (2 * ap) / dap - 1;
+    const av = v < 0 ? -v : v;
+    const w = v < 0 ? this.bx * Math.sqrt(Math.sqrt(1 - av * av * av * av)) : this.bx * Math.sqrt(1 - av * av);
+    const axAbs = x < 0 ? -x : x;
+    if (axAbs > w) {
+      this.t1 = 0;
+      this.t2 = 0;
+      return;
+    }
+    if (ap < this.fatPost || axAbs > w - this.fatSide || ap > dap - this.fatSide) {
+      this.set(FAT);
+      return;
+    }
+    // Abdominal wall muscles inside the subcutaneous fat, in front and at the flanks.
+    if (v > -0.2 && (axAbs > w - this.fatSide - 11 || ap > dap - this.fatSide - 11)) {
+      this.set(MUSCLE, 1 + 0.06 * valueNoise3(s * 0.1, t * 0.6, x * 0.6, this.seed + 6));
       return;
     }
     let li = Math.floor((s - this.lutS0) * 2);
@@ -127,12 +146,12 @@ export class TissueEvaluator {
     if (tp > -1 && tp < Ca + 2 && Math.abs(x) < Cw + 10) {
       for (const h of a.herniations) {
         if (h.grade === 'bulge') continue;
-        const r = herniationExtent(h, s, x, tp);
-        if (r.inside) {
-          this.set(h.grade === 'extrusion' ? [0.3, 0.52] : [0.29, 0.42]);
+        const extent = herniationExtent(h, s, x, tp, this.hit);
+        if (this.hit[0] === 1) {
+          this.set(h.grade === 'extrusion' ? EXTRUSION : PROTRUSION);
           return;
         }
-        if (r.extent > compression) compression = r.extent;
+        if (extent > compression) compression = extent;
       }
     }
     if (tp >= 0 && tp <= Ca) {
@@ -146,6 +165,7 @@ export class TissueEvaluator {
       if (this.posteriorElements(s, tp, x, Ca, Cw)) return;
     }
     this.softTissue(s, t, x, halfD, halfW, tp, Ca, Cw);
+    void a;
   }
 
   private column(s: number, t: number, x: number, halfD: number, halfW: number): boolean {
@@ -207,9 +227,9 @@ export class TissueEvaluator {
     }
     // Nucleus: an inner ellipsoid, slightly posterior; its T2 signal falls with degeneration.
     const hyd = seg.hydration;
-    const nt = (t - 0.08 * halfD) / (halfD * (0.45 + 0.15 * hyd));
-    const nx = x / (halfW * (0.5 + 0.15 * hyd));
-    const ns = (u - 0.5) / (0.3 + 0.08 * hyd);
+    const nt = (t - 0.06 * halfD) / (halfD * (0.5 + 0.2 * hyd));
+    const nx = x / (halfW * (0.5 + 0.2 * hyd));
+    const ns = (u - 0.5) / (0.3 + 0.14 * hyd);
     const nq = nt * nt + nx * nx + ns * ns;
     if (nq < 1) {
       const core = 1 - nq;
@@ -274,7 +294,7 @@ export class TissueEvaluator {
         return;
       }
     }
-    this.set(EPIFAT, 1 + 0.05 * valueNoise3(s * 0.3, tp * 0.3, x * 0.3, this.seed + 2));
+    this.set(EPIFAT);
   }
 
   private posteriorElements(s: number, tp: number, x: number, Ca: number, Cw: number): boolean {
@@ -372,10 +392,10 @@ export class TissueEvaluator {
     const a = this.a;
     const ax = Math.abs(x);
     const seed = this.seed;
-    // Paraspinal muscles (erector spinae + multifidus), one ellipse per side, with fascia.
+    // Paraspinal muscles (erector spinae + multifidus), one per side, split by the spinous process.
     const mc = Ca + 0.52 * a.muscleDepth;
     const mt = (tp - mc) / (0.55 * a.muscleDepth);
-    const mx = (ax - (Cw + 15)) / (Cw + 17);
+    const mx = (ax - (Cw + 14)) / (Cw + 11);
     const mq = mt * mt + mx * mx;
     if (mq <= 1 && s > -110) {
       if (mq > 0.93) {
@@ -385,16 +405,52 @@ export class TissueEvaluator {
       this.set(MUSCLE, 1 + 0.07 * valueNoise3(s * 0.12, t * 0.8, x * 0.8, seed + 3));
       return;
     }
+    // Iliac wings and gluteal muscles beside the lumbosacral junction (seen on the L5-S1 axials).
+    if (s < this.crestS && ax > halfW + 4) {
+      const depthBelow = Math.min(1, (this.crestS - s) / 40);
+      const x1 = halfW + 6;
+      const t1 = halfD + 22;
+      const x2 = halfW + 40 + 45 * depthBelow;
+      const t2 = -halfD * 0.6;
+      const ux = x2 - x1;
+      const ut = t2 - t1;
+      const len2 = ux * ux + ut * ut;
+      const k = ((ax - x1) * ux + (t - t1) * ut) / len2;
+      if (k >= 0 && k <= 1) {
+        const dx = ax - (x1 + k * ux);
+        const dt = t - (t1 + k * ut);
+        const d = Math.sqrt(dx * dx + dt * dt);
+        const half = 4 + 3 * k;
+        if (d < half) {
+          this.bone((half - d) * 1.2);
+          return;
+        }
+        // Behind the wing (posterolateral): gluteal muscle.
+        if (dx * ut - dt * ux < 0 && t > -halfD && d < half + 22) {
+          this.set(MUSCLE, 1 + 0.06 * valueNoise3(s * 0.12, t * 0.7, x * 0.7, seed + 9));
+          return;
+        }
+      }
+    }
+    // Quadratus lumborum, lateral to the erector spinae.
+    if (s > 0 && s < this.l1Top) {
+      const qx = (ax - (2 * Cw + 40)) / 15;
+      const qt = (t - halfD - 4) / 10;
+      if (qx * qx + qt * qt <= 1) {
+        this.set(MUSCLE, 1 + 0.06 * valueNoise3(s * 0.12, t * 0.7, x * 0.7, seed + 10));
+        return;
+      }
+    }
     if (t > halfD) {
-      this.set(FAT, 1 + 0.04 * valueNoise3(s * 0.2, t * 0.2, x * 0.2, seed + 4));
+      this.set(FAT);
       return;
     }
     // Psoas: grows caudally from L1 to the sacrum.
     if (s > -30 && s < this.l1Top) {
       const r = 5 + 12 * (1 - Math.max(0, s) / this.l1Top);
-      const pcx = halfW + r * 0.85;
+      const pcx = halfW + r * 0.8;
       const px = (ax - pcx) / r;
-      const pt = (t + 0.1 * halfD) / (r * 1.15);
+      const pt = (t + 0.1 * halfD) / (r * 1.25);
       if (px * px + pt * pt <= 1) {
         this.set(MUSCLE, 1 + 0.06 * valueNoise3(s * 0.12, t * 0.7, x * 0.7, seed + 5));
         return;
@@ -424,33 +480,38 @@ export class TissueEvaluator {
         return;
       }
     }
-    // Retroperitoneal fat, flank muscles, then bowel.
-    if (t > -halfD - 28) {
-      if (ax > halfW + 45) this.set(MUSCLE, 1 + 0.06 * valueNoise3(s * 0.1, t * 0.6, x * 0.6, seed + 6));
-      else this.set(FAT, 1 + 0.04 * valueNoise3(s * 0.2, t * 0.2, x * 0.2, seed + 4));
+    // Retroperitoneal fat around the vessels and psoas; bowel in front of it.
+    const rx = x / (halfW + 65);
+    const rt = (t + 0.3 * halfD) / (halfD + 22);
+    if (rx * rx + rt * rt < 1) {
+      this.set(FAT);
       return;
     }
     const b = valueNoise3(s / 14, t / 14, x / 14, seed + 7) + 0.5 * valueNoise3(s / 5, t / 5, x / 5, seed + 8);
-    if (b > 0.55) this.set([0.14, 0.85]);
-    else if (b < -0.6) this.set([0.02, 0.02]);
-    else this.set([0.42, 0.32], 1 + 0.3 * b);
-    void Cw;
+    if (b > 0.55) this.set(BOWEL_FLUID);
+    else if (b < -0.6) this.set(BOWEL_GAS);
+    else this.set(BOWEL, 1 + 0.3 * b);
   }
 }
 
 /**
  * Whether (s, x, tp) lies in a focal herniation, and how far the herniation reaches posteriorly
- * at (s, x) (which compresses the thecal sac). tp is the distance behind the disc margin.
+ * at (s, x) (which compresses the thecal sac). tp is the distance behind the disc margin; hit[0]
+ * is set to 1 when the point is inside (a scratch array, so the hot loop allocates nothing).
  */
-export function herniationExtent(h: Herniation, s: number, x: number, tp: number): { inside: boolean; extent: number } {
+export function herniationExtent(h: Herniation, s: number, x: number, tp: number, hit: Uint8Array): number {
+  hit[0] = 0;
   const dx = (x - h.xc) / h.halfWidth;
+  if (dx >= 1 || dx <= -1) return 0;
   if (h.grade === 'protrusion') {
     const ds = (s - h.sc) / h.halfHeight;
     const q = dx * dx + ds * ds;
-    if (q >= 1) return { inside: false, extent: 0 };
+    if (q >= 1) return 0;
     const extent = h.depth * Math.sqrt(1 - q);
-    return { inside: tp <= extent, extent };
+    if (tp <= extent) hit[0] = 1;
+    return extent;
   }
+  if (s < h.sc - 3 * h.halfHeight - Math.abs(h.migration) || s > h.sc + 3 * h.halfHeight + Math.abs(h.migration)) return 0;
   // Extrusion: the dome widens cranio-caudally beyond the disc and may migrate (a mushroom).
   const u = Math.max(0, tp) / h.depth;
   const hs = h.halfHeight * (0.7 + 0.9 * u);
@@ -461,6 +522,6 @@ export function herniationExtent(h: Herniation, s: number, x: number, tp: number
   // Conservative compression extent: the reach at this (s, x) ignoring the widening.
   const ds0 = (s - (h.sc + h.migration * 0.5)) / (h.halfHeight * 1.3);
   const q0 = dx * dx + ds0 * ds0;
-  const extent = q0 < 1 ? h.depth * Math.pow(1 - q0, 0.25) : 0;
-  return { inside, extent };
+  if (inside) hit[0] = 1;
+  return q0 < 1 ? h.depth * Math.pow(1 - q0, 0.25) : 0;
 }

@@ -45,14 +45,17 @@ function completeLevel(
   prng: Prng,
 ): LevelTruth {
   const levelIndex = DISC_LEVELS.indexOf(level);
-  // Degeneration grows caudally and with age; herniated discs are rarely pristine.
+  // Every draw is made whether or not the caller fixed the value, so fixing one field of one
+  // level does not shift the random stream of the rest of the study.
   const baseDeg = prng.uniform(0, 0.35) + 0.06 * levelIndex;
+  const extraDeg = prng.uniform(0, 0.3);
+  const drawnPosition = prng.pick(HERNIATION_POSITIONS);
+  const sizeU = prng.next();
   const degFloor = isHerniation(grade) ? 0.35 : grade === 'bulge' ? 0.2 : 0;
-  const degeneration = clamp01(given.degeneration ?? Math.max(baseDeg, degFloor + prng.uniform(0, 0.3)));
-  const position: HerniationPosition =
-    given.position ?? (grade === 'bulge' || grade === 'none' ? 'central' : prng.pick(HERNIATION_POSITIONS));
+  const degeneration = clamp01(given.degeneration ?? Math.max(baseDeg, degFloor + extraDeg));
+  const position: HerniationPosition = given.position ?? (grade === 'bulge' || grade === 'none' ? 'central' : drawnPosition);
   const [lo, hi] = sizeRange(grade, difficulty);
-  const sizeMm = given.sizeMm ?? Math.round(prng.uniform(lo, hi) * 10) / 10;
+  const sizeMm = given.sizeMm ?? Math.round((lo + (hi - lo) * sizeU) * 10) / 10;
   return { level, grade, position, sizeMm: grade === 'none' ? 0 : sizeMm, degeneration: Math.round(degeneration * 100) / 100 };
 }
 

@@ -35,6 +35,8 @@ export interface PhantomStudy {
   label: StudyLabel;
   levels: LevelTruth[];
   instances: PhantomInstance[];
+  /** Centre of each disc in patient coordinates (LPS, mm): lets a trainer crop around a level. */
+  discCentres: Record<DiscLevel, [number, number, number]>;
 }
 
 export type Difficulty = 'easy' | 'hard';
