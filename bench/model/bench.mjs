@@ -1,19 +1,25 @@
 #!/usr/bin/env node
-// Model runtime benchmark: images/s at batch 1 vs larger batches on one ONNX Runtime session,
-// ratios against batch 1 measured in the same run, then the session layouts the runtime could use
-// (one session with all intra-op threads vs a pool of 1-thread sessions on the main thread vs a
-// pool of 1-thread sessions in worker threads), and peak RSS. Ends with one JSON line.
+// Model runtime benchmark (@ldh/model on real ONNX Runtime, CPU):
+//  1. images/s at batch 1 vs batch 8/16 with the runtime's default session pool, each as a ratio
+//     against batch 1 measured in the same run, plus the worst event-loop delay seen meanwhile;
+//  2. session layouts, same work at batch 8, repeats interleaved so load drift hits all alike, on
+//     the machine as it is and with one core taken by a busy process (the SCP, Postgres and writer
+//     share the worker's host): one session × N threads with ORT's default spin-waiting, the same
+//     without spinning, N one-thread sessions (the default), and — as the reference the pool
+//     replaces — one session called directly on the main thread;
+//  3. peak RSS; then one JSON line with everything.
 //
-// Needs the built package:  npx turbo run build --filter=@ldh/model   (or: npm run build)
+// Needs the built package:  npx turbo run build --filter=@ldh/model
 // Usage: node bench/model/bench.mjs [--card models/<name>.json] [--images 48] [--batches 1,8,16]
-//                                   [--threads <n>] [--repeats 3] [--no-layouts]
+//          [--pool <sessions>] [--threads <intra-op per session>] [--repeats 3] [--no-layouts]
 // Default card: the newest non-placeholder card in models/, else the placeholder.
+import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import { parseArgs } from 'node:util';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -28,9 +34,10 @@ try {
   process.exit(2);
 }
 const { loadModel, classifyImages } = api;
-const quiet = { info: () => undefined, warn: (f, m) => console.error(`warn: ${m}`) };
+const ort = createRequire(join(root, 'packages/model/package.json'))('onnxruntime-node');
+const quiet = { info: () => undefined, warn: (_f, m) => console.error(`warn: ${m}`) };
 
-/** Deterministic inputs in the normalised value range; content does not change the cost. */
+/** Deterministic inputs in the normalised value range; content does not change a CNN's cost. */
 function makeImages(n, length, seed = 7) {
   let x = seed >>> 0;
   return Array.from({ length: n }, () => {
@@ -46,26 +53,7 @@ function makeImages(n, length, seed = 7) {
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const mib = (bytes) => Math.round((bytes / 1048576) * 10) / 10;
 const peakRssBytes = () => process.resourceUsage().maxRSS * 1024;
-
-// ---- worker-thread side of the "worker pool" layout ----
-if (!isMainThread) {
-  const { cardPath, count, batchSize } = workerData;
-  const model = await loadModel(cardPath, { provider: 'cpu', intraOpThreads: 1, logger: quiet });
-  const images = makeImages(count, model.imageLength, 11);
-  await classifyImages(model, images.slice(0, 1), { batchSize: 1 }); // warm-up
-  parentPort.postMessage({ ready: true });
-  parentPort.on('message', async (msg) => {
-    if (msg === 'go') {
-      await classifyImages(model, images, { batchSize });
-      parentPort.postMessage({ done: true });
-    } else if (msg === 'stop') {
-      await model.dispose();
-      parentPort.close();
-    }
-  });
-} else {
-  await main();
-}
+const round = (x, d = 2) => Number(x.toFixed(d));
 
 function defaultCard() {
   const dir = join(root, 'models');
@@ -76,11 +64,21 @@ function defaultCard() {
   return real[0] ?? join(dir, 'placeholder-v0.json');
 }
 
-async function timeRun(model, images, batchSize) {
+/** Runs `fn` and returns its duration and the worst event-loop delay observed during it. */
+async function measure(fn) {
+  const h = monitorEventLoopDelay({ resolution: 5 });
+  h.enable();
   const t0 = performance.now();
-  const r = await classifyImages(model, images, { batchSize });
+  await fn();
   const ms = performance.now() - t0;
-  return { ms, imagesPerS: (images.length / ms) * 1000, maxBatchMs: Math.max(...r.timings.batches.map((b) => b.ms)) };
+  h.disable();
+  return { ms, maxLoopDelayMs: h.max / 1e6 };
+}
+
+/** A busy loop in a child process: one core taken by "the rest of the host". */
+function startContention() {
+  const child = spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
+  return () => new Promise((res) => (child.once('exit', res), child.kill('SIGKILL')));
 }
 
 async function main() {
@@ -89,7 +87,8 @@ async function main() {
       card: { type: 'string' },
       images: { type: 'string', default: '48' },
       batches: { type: 'string', default: '1,8,16' },
-      threads: { type: 'string', default: String(availableParallelism()) },
+      pool: { type: 'string' },
+      threads: { type: 'string' },
       repeats: { type: 'string', default: '3' },
       'no-layouts': { type: 'boolean', default: false },
     },
@@ -97,46 +96,46 @@ async function main() {
   const cardPath = resolve(values.card ?? defaultCard());
   const nImages = Number(values.images);
   const batches = values.batches.split(',').map(Number);
-  const threads = Number(values.threads);
-  const repeats = Number(values.repeats);
   if (!batches.includes(1)) batches.unshift(1); // the reference
+  const repeats = Number(values.repeats);
+  const cores = availableParallelism();
+  const poolOpts = {
+    ...(values.pool ? { poolSize: Number(values.pool) } : {}),
+    ...(values.threads ? { intraOpThreads: Number(values.threads) } : {}),
+  };
 
   const rssBefore = peakRssBytes();
-  const model = await loadModel(cardPath, { provider: 'cpu', intraOpThreads: threads, logger: quiet });
+  const model = await loadModel(cardPath, { provider: 'cpu', ...poolOpts, logger: quiet });
+  const s = model.session;
   const images = makeImages(nImages, model.imageLength);
   console.log(
-    `model ${model.card.name} ${model.card.version}${model.placeholder ? ' (placeholder)' : ''}, input ${model.card.input.size}px, ` +
-      `${nImages} images, ${threads} intra-op threads, provider ${model.provider}, loadavg ${loadavg()[0].toFixed(2)}`,
+    `model ${model.card.name} ${model.card.version}${model.placeholder ? ' (placeholder)' : ''}, ${model.card.input.size}px, ` +
+      `${nImages} images; pool ${s.poolSize} x ${s.intraOpThreads} threads, spinning ${s.allowSpinning}, ${model.provider}; ` +
+      `${cores} cores, loadavg ${loadavg()[0].toFixed(2)}`,
   );
-  // Warm-up: first runs allocate the arena and pick kernels.
-  await classifyImages(model, images.slice(0, 2), { batchSize: 1 });
+  // Warm-up: first runs allocate arenas and pick kernels.
   await classifyImages(model, images.slice(0, Math.max(...batches)), { batchSize: Math.max(...batches) });
+  await classifyImages(model, images.slice(0, s.poolSize), { batchSize: 1 });
 
   const sweep = [];
-  for (const b of batches) {
+  for (const batchSize of batches) {
     const runs = [];
-    for (let r = 0; r < repeats; r++) runs.push(await timeRun(model, images, b));
-    sweep.push({
-      batchSize: b,
-      imagesPerS: median(runs.map((x) => x.imagesPerS)),
-      msPerImage: median(runs.map((x) => x.ms / nImages)),
-      maxBatchMs: Math.max(...runs.map((x) => x.maxBatchMs)),
-    });
+    for (let r = 0; r < repeats; r++) runs.push(await measure(() => classifyImages(model, images, { batchSize })));
+    const imagesPerS = median(runs.map((x) => (nImages / x.ms) * 1000));
+    sweep.push({ batchSize, imagesPerS, maxLoopDelayMs: Math.max(...runs.map((x) => x.maxLoopDelayMs)) });
   }
-  const ref = sweep.find((s) => s.batchSize === 1).imagesPerS;
-  for (const s of sweep) s.ratioVsBatch1 = s.imagesPerS / ref;
-  console.log('batch  images/s  ms/image  max batch ms (event loop blocked)  ratio vs batch 1');
-  for (const s of sweep) {
+  const ref = sweep[batches.indexOf(1)].imagesPerS;
+  console.log('batch  images/s  ratio vs batch 1  max event-loop delay ms');
+  for (const x of sweep) {
+    x.ratioVsBatch1 = x.imagesPerS / ref;
     console.log(
-      `${String(s.batchSize).padStart(5)}  ${s.imagesPerS.toFixed(1).padStart(8)}  ${s.msPerImage.toFixed(2).padStart(8)}  ` +
-        `${s.maxBatchMs.toFixed(1).padStart(33)}  ${s.ratioVsBatch1.toFixed(2).padStart(16)}`,
+      `${String(x.batchSize).padStart(5)}  ${x.imagesPerS.toFixed(1).padStart(8)}  ${x.ratioVsBatch1.toFixed(2).padStart(16)}  ${x.maxLoopDelayMs.toFixed(1).padStart(23)}`,
     );
   }
-  const rssSingle = peakRssBytes();
-
-  let layouts;
-  if (!values['no-layouts']) layouts = await compareLayouts(model, cardPath, images, threads, repeats);
+  const rssDefault = peakRssBytes();
   await model.dispose();
+
+  const layouts = values['no-layouts'] ? undefined : await compareLayouts(cardPath, images, cores, repeats);
 
   const result = {
     bench: 'model',
@@ -145,76 +144,85 @@ async function main() {
     placeholder: model.placeholder,
     inputSize: model.card.input.size,
     images: nImages,
-    threads,
+    cores,
+    pool: { poolSize: s.poolSize, intraOpThreads: s.intraOpThreads, allowSpinning: s.allowSpinning },
     repeats,
-    loadavg1: Number(loadavg()[0].toFixed(2)),
-    sweep: sweep.map((s) => ({
-      batchSize: s.batchSize,
-      imagesPerS: Number(s.imagesPerS.toFixed(2)),
-      msPerImage: Number(s.msPerImage.toFixed(3)),
-      maxBatchMs: Number(s.maxBatchMs.toFixed(1)),
-      ratioVsBatch1: Number(s.ratioVsBatch1.toFixed(3)),
+    loadavg1: round(loadavg()[0]),
+    sweep: sweep.map((x) => ({
+      batchSize: x.batchSize,
+      imagesPerS: round(x.imagesPerS),
+      ratioVsBatch1: round(x.ratioVsBatch1, 3),
+      maxLoopDelayMs: round(x.maxLoopDelayMs, 1),
     })),
     layouts,
-    peakRssMiB: { beforeLoad: mib(rssBefore), singleSession: mib(rssSingle), end: mib(peakRssBytes()) },
+    peakRssMiB: { beforeLoad: mib(rssBefore), defaultPool: mib(rssDefault), end: mib(peakRssBytes()) },
   };
-  console.log(`peak RSS: ${result.peakRssMiB.singleSession} MiB (one session), ${result.peakRssMiB.end} MiB (after layouts)`);
+  console.log(`peak RSS: ${result.peakRssMiB.defaultPool} MiB (default pool), ${result.peakRssMiB.end} MiB (end, all layouts loaded)`);
   console.log(JSON.stringify(result));
 }
 
-/**
- * The same total work three ways, all at batch 8: one session using every core; `threads`
- * 1-thread sessions driven concurrently from the main thread; `threads` 1-thread sessions in
- * worker threads. Ratios are against the single session.
- */
-async function compareLayouts(model, cardPath, images, threads, repeats) {
+/** Same work, batch 8, in each layout; ratios against the default pool (first row). */
+async function compareLayouts(cardPath, images, cores, repeats) {
   const batchSize = 8;
-  const single = [];
-  for (let r = 0; r < repeats; r++) single.push((await timeRun(model, images, batchSize)).imagesPerS);
-
-  const pool = await Promise.all(
-    Array.from({ length: threads }, () => loadModel(cardPath, { provider: 'cpu', intraOpThreads: 1, logger: quiet })),
-  );
-  const share = Math.ceil(images.length / threads);
-  const shares = pool.map((_, i) => images.slice(i * share, (i + 1) * share));
-  await Promise.all(pool.map((m, i) => classifyImages(m, shares[i].slice(0, 1), { batchSize: 1 })));
-  const mainPool = [];
-  for (let r = 0; r < repeats; r++) {
-    const t0 = performance.now();
-    await Promise.all(pool.map((m, i) => classifyImages(m, shares[i], { batchSize })));
-    mainPool.push((images.length / (performance.now() - t0)) * 1000);
-  }
-  const rssMainPool = peakRssBytes();
-  await Promise.all(pool.map((m) => m.dispose()));
-
-  const workers = Array.from(
-    { length: threads },
-    (_, i) => new Worker(fileURLToPath(import.meta.url), { workerData: { cardPath, count: shares[i].length, batchSize } }),
-  );
-  const next = (w) => new Promise((res, rej) => (w.once('message', res), w.once('error', rej)));
-  await Promise.all(workers.map(next));
-  const workerPool = [];
-  for (let r = 0; r < repeats; r++) {
-    const t0 = performance.now();
-    const done = workers.map(next);
-    for (const w of workers) w.postMessage('go');
-    await Promise.all(done);
-    workerPool.push((images.length / (performance.now() - t0)) * 1000);
-  }
-  for (const w of workers) w.postMessage('stop');
-  await Promise.all(workers.map((w) => new Promise((res) => w.once('exit', res))));
-
-  const base = median(single);
-  const rows = [
-    { layout: `1 session x ${threads} threads`, imagesPerS: base },
-    { layout: `${threads} sessions x 1 thread, main thread`, imagesPerS: median(mainPool) },
-    { layout: `${threads} sessions x 1 thread, worker threads`, imagesPerS: median(workerPool) },
+  const load = (opts) => loadModel(cardPath, { provider: 'cpu', logger: quiet, ...opts });
+  const pooled = await load({ poolSize: cores, intraOpThreads: 1 });
+  const spin = await load({ poolSize: 1, intraOpThreads: cores, allowSpinning: true });
+  const noSpin = await load({ poolSize: 1, intraOpThreads: cores, allowSpinning: false });
+  // Reference without the package's pool: ORT called on the main thread (what the pool replaces).
+  const direct = await ort.InferenceSession.create(pooled.onnxPath, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: cores,
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
+  });
+  const { size, channels, name: inputName } = pooled.card.input;
+  const runDirect = async () => {
+    for (let start = 0; start < images.length; start += batchSize) {
+      const chunk = images.slice(start, start + batchSize);
+      const data = new Float32Array(chunk.length * pooled.imageLength);
+      chunk.forEach((t, i) => data.set(t, i * pooled.imageLength));
+      await direct.run({ [inputName]: new ort.Tensor('float32', data, [chunk.length, channels, size, size]) });
+    }
+  };
+  const layouts = [
+    { layout: `pool ${cores} x 1 thread (default)`, run: () => classifyImages(pooled, images, { batchSize }) },
+    { layout: `pool 1 x ${cores} threads, spinning`, run: () => classifyImages(spin, images, { batchSize }) },
+    { layout: `pool 1 x ${cores} threads, no spinning`, run: () => classifyImages(noSpin, images, { batchSize }) },
+    { layout: `main thread 1 x ${cores} threads, no spin`, run: runDirect },
   ];
-  console.log(`layouts (batch ${batchSize}):  images/s  ratio vs single session`);
-  for (const r of rows) console.log(`  ${r.layout.padEnd(40)} ${r.imagesPerS.toFixed(1).padStart(8)}  ${(r.imagesPerS / base).toFixed(2)}`);
+  for (const l of layouts) await l.run(); // warm-up
+  const rows = [];
+  for (const contended of [false, true]) {
+    const stop = contended ? startContention() : null;
+    const samples = layouts.map(() => []);
+    for (let r = 0; r < repeats; r++) {
+      for (const [i, l] of layouts.entries()) samples[i].push(await measure(l.run));
+    }
+    if (stop) await stop();
+    const rate = (xs) => median(xs.map((x) => (images.length / x.ms) * 1000));
+    const base = rate(samples[0]);
+    layouts.forEach((l, i) =>
+      rows.push({
+        layout: l.layout,
+        contended,
+        imagesPerS: rate(samples[i]),
+        ratio: rate(samples[i]) / base,
+        maxLoopDelayMs: Math.max(...samples[i].map((x) => x.maxLoopDelayMs)),
+      }),
+    );
+  }
+  await Promise.all([pooled.dispose(), spin.dispose(), noSpin.dispose(), direct.release()]);
+  console.log(`layouts (batch ${batchSize}, ${images.length} images)   idle: images/s ratio loop-ms | 1 core busy: images/s ratio loop-ms`);
+  for (const l of layouts) {
+    const cell = (c) => {
+      const r = rows.find((x) => x.layout === l.layout && x.contended === c);
+      return `${r.imagesPerS.toFixed(1).padStart(8)} ${r.ratio.toFixed(2).padStart(5)} ${r.maxLoopDelayMs.toFixed(0).padStart(7)}`;
+    };
+    console.log(`  ${l.layout.padEnd(38)} ${cell(false).padStart(22)} | ${cell(true).padStart(29)}`);
+  }
   return {
     batchSize,
-    rssMiBAfterMainPool: mib(rssMainPool),
-    rows: rows.map((r) => ({ ...r, imagesPerS: Number(r.imagesPerS.toFixed(2)), ratioVsSingle: Number((r.imagesPerS / base).toFixed(3)) })),
+    rows: rows.map((r) => ({ ...r, imagesPerS: round(r.imagesPerS), ratio: round(r.ratio, 3), maxLoopDelayMs: round(r.maxLoopDelayMs, 1) })),
   };
 }
+
+await main();

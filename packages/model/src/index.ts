@@ -12,7 +12,10 @@ export {
 } from './model-card.js';
 export {
   createModelSession,
-  ModelSession,
+  DEFAULT_ALLOW_SPINNING,
+  MAX_DEFAULT_POOL_SIZE,
+  SessionPool,
+  type RunResult,
   type ExecutionProvider,
   type SessionOptions,
   type SessionSignature,

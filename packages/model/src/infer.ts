@@ -1,11 +1,12 @@
 /**
  * Batched per-image inference. Images of a study are stacked into batches of `batchSize` because
- * a batch amortises ORT's per-run overhead (bench/model measures the gain); results are in input
- * order and do not depend on how images were batched.
+ * a batch amortises ORT's per-run overhead (bench/model measures the gain), and the batches are
+ * spread over the session pool; results are in input order and do not depend on the batching.
  */
 import { performance } from 'node:perf_hooks';
 import { InferenceError, ModelInputError } from './errors.js';
 import type { LoadedModel } from './load-model.js';
+import type { RunResult } from './session-pool.js';
 
 /** Default images per ORT run; see packages/model/README.md for the measurement behind it. */
 export const DEFAULT_BATCH_SIZE = 8;
@@ -29,7 +30,7 @@ export interface ClassifyImagesResult {
     batches: BatchTiming[];
     /** Wall time of the whole call, queueing behind other callers included. */
     totalMs: number;
-    /** Sum of batch run times / images: the model's own cost per image. */
+    /** Sum of batch run times / images: the model's own compute per image (batches may overlap). */
     perImageMs: number;
   };
 }
@@ -79,23 +80,32 @@ export async function classifyImages(
   const logits: Array<[number, number]> = [];
   const batches: BatchTiming[] = [];
 
+  // All batches are queued at once so a pool of sessions works on them in parallel; results are
+  // placed by index, so the order (and value) never depends on which session ran which batch.
+  const runs: Array<Promise<RunResult>> = [];
   for (let start = 0; start < tensors.length; start += batchSize) {
     const chunk = tensors.slice(start, start + batchSize);
     const data = new Float32Array(chunk.length * model.imageLength);
     chunk.forEach((t, i) => data.set(t, i * model.imageLength));
-    const out = await model.session.run(inputName, data, [chunk.length, channels, size, size], outputName);
-    if (out.dims.length !== 2 || out.dims[0] !== chunk.length || out.dims[1] !== 2) {
-      throw new InferenceError(`output "${outputName}" has shape [${out.dims.join(',')}], expected [${chunk.length},2]`);
+    runs.push(model.session.run(inputName, data, [chunk.length, channels, size, size], outputName));
+  }
+  const outs = await Promise.all(runs);
+
+  outs.forEach((out, b) => {
+    const start = b * batchSize;
+    const count = Math.min(batchSize, tensors.length - start);
+    if (out.dims.length !== 2 || out.dims[0] !== count || out.dims[1] !== 2) {
+      throw new InferenceError(`output "${outputName}" has shape [${out.dims.join(',')}], expected [${count},2]`);
     }
-    for (let i = 0; i < chunk.length; i++) {
+    for (let i = 0; i < count; i++) {
       const pair: [number, number] = [out.data[2 * i] ?? NaN, out.data[2 * i + 1] ?? NaN];
       const p = softmax2(pair, model.ldhIndex);
       if (!Number.isFinite(p)) throw new InferenceError(`image ${start + i}: model produced non-finite logits`);
       logits.push(pair);
       probabilities.push(p);
     }
-    batches.push({ images: chunk.length, ms: out.ms });
-  }
+    batches.push({ images: count, ms: out.ms });
+  });
 
   const runMs = batches.reduce((s, b) => s + b.ms, 0);
   return {

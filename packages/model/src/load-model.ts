@@ -5,14 +5,14 @@
  */
 import { loadModelCard, type ModelCard } from './model-card.js';
 import { ModelCardError } from './errors.js';
-import { createModelSession, type ExecutionProvider, type ModelSession, type SessionOptions } from './session-pool.js';
+import { createModelSession, type ExecutionProvider, type SessionOptions, type SessionPool } from './session-pool.js';
 
 /** A model ready to classify: its card, its session and what ran it. */
 export interface LoadedModel {
   card: ModelCard;
   cardPath: string;
   onnxPath: string;
-  session: ModelSession;
+  session: SessionPool;
   /** True for the untrained placeholder model: every result built from it must say so. */
   placeholder: boolean;
   /** The execution provider actually in use (may be `cpu` when `cuda` was requested). */
@@ -24,7 +24,7 @@ export interface LoadedModel {
   dispose(): Promise<void>;
 }
 
-function checkSignature(card: ModelCard, session: ModelSession, onnxPath: string): void {
+function checkSignature(card: ModelCard, session: SessionPool, onnxPath: string): void {
   const { inputNames, outputNames, inputShapes, outputShapes } = session.signature;
   if (!inputNames.includes(card.input.name)) {
     throw new ModelCardError(onnxPath, `graph has no input "${card.input.name}" (inputs: ${inputNames.join(', ')})`, 'input.name');

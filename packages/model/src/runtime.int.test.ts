@@ -112,8 +112,41 @@ describe('loadModel', () => {
     await expect(loadModel(other.cardPath, { logger: recorder() })).rejects.toThrow(/graph has no input "pixels"/);
   });
 
-  it('refuses a non-integer thread count', async () => {
+  it('refuses non-positive thread and pool sizes', async () => {
     await expect(createModelSession(tiny.onnxPath, { intraOpThreads: 0, logger: recorder() })).rejects.toThrow(/intraOpThreads/);
+    await expect(createModelSession(tiny.onnxPath, { poolSize: 1.5, logger: recorder() })).rejects.toThrow(/poolSize/);
+  });
+
+  it('reports a broken ONNX file as ModelLoadError from the worker', async () => {
+    const { writeFile } = await import('node:fs/promises');
+    const broken = join(dir, 'broken.onnx');
+    await writeFile(broken, Buffer.from('not an onnx model'));
+    await expect(createModelSession(broken, { poolSize: 2, logger: recorder() })).rejects.toThrow(
+      /broken\.onnx: cannot create ONNX Runtime session/,
+    );
+  });
+
+  it('sizes the default CPU pool from the cores (one-thread sessions, no spinning)', async () => {
+    const { availableParallelism } = await import('node:os');
+    const { MAX_DEFAULT_POOL_SIZE } = await import('@ldh/model');
+    const pool = await createModelSession(tiny.onnxPath, { logger: recorder() });
+    try {
+      const cores = availableParallelism();
+      expect(pool.poolSize).toBe(Math.min(cores, MAX_DEFAULT_POOL_SIZE));
+      expect(pool.intraOpThreads).toBe(Math.max(1, Math.floor(cores / pool.poolSize)));
+      expect(pool.allowSpinning).toBe(false);
+      expect(pool.liveSessions).toBe(pool.poolSize);
+    } finally {
+      await pool.dispose();
+    }
+    // An explicit thread count shrinks the default pool so sessions × threads ≤ cores.
+    const wide = await createModelSession(tiny.onnxPath, { intraOpThreads: 64, logger: recorder() });
+    try {
+      expect(wide.poolSize).toBe(1);
+      expect(wide.intraOpThreads).toBe(64);
+    } finally {
+      await wide.dispose();
+    }
   });
 });
 
@@ -162,6 +195,20 @@ describe('classifyImages (real ONNX Runtime)', () => {
     expect([...ra.probabilities, ...rb.probabilities]).toEqual(all.probabilities);
     expect(rc.probabilities).toEqual(ra.probabilities);
     expect(model.session.pending).toBe(0);
+  });
+
+  it('gives identical results whatever the pool size, and dispose() drains queued work first', async () => {
+    const reference = await classifyImages(model, images, { batchSize: 2 });
+    for (const poolSize of [1, 3]) {
+      const other = await loadModel(tiny.cardPath, { poolSize, intraOpThreads: 1, logger: recorder() });
+      expect(other.session.poolSize).toBe(poolSize);
+      const inFlight = classifyImages(other, images, { batchSize: 2 });
+      const disposed = other.dispose();
+      expect((await inFlight).probabilities).toEqual(reference.probabilities);
+      await disposed;
+      expect(other.session.liveSessions).toBe(0);
+      await expect(classifyImages(other, images)).rejects.toThrow(/closed/);
+    }
   });
 
   it('rejects wrong tensor sizes, NaN, empty input and bad batch sizes with ModelInputError', async () => {

@@ -1,32 +1,51 @@
 /**
- * ONNX Runtime session management.
+ * ONNX Runtime sessions, each in its own worker thread, behind one FIFO queue.
  *
- * Why one session with a serialised queue and not a pool of N sessions: onnxruntime-node's
- * `session.run()` executes synchronously on the JavaScript thread (the binding defers it with
- * `setImmediate` but does not run it on a libuv worker), so N sessions in one process cannot
- * overlap — they only multiply memory (one copy of the weights and arena each). Parallelism comes
- * from ORT's intra-op thread pool inside one run instead; bench/model measures both layouts (see
- * the README for the figures). Serialising explicitly also keeps the latency of one batch
- * predictable and bounds peak memory to one batch in flight.
+ * Why worker threads: onnxruntime-node's `session.run()` executes synchronously on the calling
+ * JavaScript thread (the binding only defers it with `setImmediate`). On the main thread a
+ * ResNeXt-50 batch of 8 blocks the event loop for ~0.2–1.3 s (BullMQ lock renewal, health and
+ * metrics endpoints all stall), and N sessions there cannot overlap at all — they run one after
+ * another. In worker threads they do overlap and the event loop stays free.
+ *
+ * Why N one-thread sessions (default) rather than one session with N intra-op threads: measured
+ * with bench/model on the 2-core hosts, ORT's intra-op pool synchronises at every operator and,
+ * with its default spin-waiting, collapses as soon as another process wants a core (the SCP,
+ * Postgres and writer share the host): 2 one-thread sessions were ~1.3–2× faster under load and on
+ * par when idle. See packages/model/README.md for the figures. Both knobs stay configurable.
  *
  * CUDA: `provider: 'cuda'` asks for `['cuda', 'cpu']`. When the CUDA execution provider's shared
  * libraries are missing (always on the CPU-only hosts this is developed on), ORT refuses to create
- * the session at all rather than falling back, so we retry with CPU only, log a warning and
- * report `activeProvider: 'cpu'` — the result records which provider actually ran.
+ * the session instead of falling back, so the worker retries on CPU; the pool logs a warning and
+ * reports `activeProvider: 'cpu'` — every result records the provider that actually ran.
  */
 import { availableParallelism } from 'node:os';
-import { performance } from 'node:perf_hooks';
-import * as ort from 'onnxruntime-node';
+import { Worker } from 'node:worker_threads';
 import { createLogger } from '@ldh/config';
 import { InferenceError, ModelLoadError } from './errors.js';
 
 export type ExecutionProvider = 'cpu' | 'cuda';
 
+/** Default for {@link SessionOptions.allowSpinning}: off, see the module comment. */
+export const DEFAULT_ALLOW_SPINNING = false;
+
+/** Most sessions a default CPU pool gets, whatever the core count: each holds a copy of the weights. */
+export const MAX_DEFAULT_POOL_SIZE = 4;
+
 export interface SessionOptions {
   /** Requested execution provider; `cuda` falls back to `cpu` when CUDA is unavailable. */
   provider?: ExecutionProvider;
-  /** ORT intra-op threads for one run; default: the machine's available parallelism. */
+  /**
+   * Sessions (worker threads) in the pool. Default: CPU — cores / intraOpThreads (so the cores
+   * when intraOpThreads is not set), at most {@link MAX_DEFAULT_POOL_SIZE}; CUDA — 1.
+   */
+  poolSize?: number;
+  /** ORT intra-op threads per session. Default: cores / poolSize, at least 1. */
   intraOpThreads?: number;
+  /**
+   * Let ORT's intra-op threads spin-wait between operators (ORT's own default). Only matters
+   * with intraOpThreads > 1: a little faster on an idle machine, much slower under contention.
+   */
+  allowSpinning?: boolean;
   /** Where the provider choice and fallback are logged; default: `createLogger('model')`. */
   logger?: SessionLogger;
 }
@@ -46,142 +65,234 @@ export interface SessionSignature {
   outputShapes: Readonly<Record<string, ReadonlyArray<number | string>>>;
 }
 
-function shapesOf(metadata: readonly ort.InferenceSession.ValueMetadata[]): Record<string, Array<number | string>> {
-  const out: Record<string, Array<number | string>> = {};
-  for (const m of metadata) out[m.name] = m.isTensor ? [...m.shape] : [];
-  return out;
+/** One batch's output and the time ORT spent on it inside its worker. */
+export interface RunResult {
+  data: Float32Array;
+  dims: readonly number[];
+  ms: number;
 }
 
-async function createOrtSession(
-  onnxPath: string,
-  providers: ExecutionProvider[],
-  intraOpThreads: number,
-): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(onnxPath, {
-    executionProviders: providers,
-    intraOpNumThreads: intraOpThreads,
-    interOpNumThreads: 1,
-    executionMode: 'sequential',
-    graphOptimizationLevel: 'all',
-    // ORT's own logging goes to stderr unstructured; we log the outcome ourselves.
-    logSeverityLevel: 3,
+type ReadyMessage = {
+  type: 'ready';
+  activeProvider: ExecutionProvider;
+  fallbackReason: string | null;
+  signature: SessionSignature;
+};
+type WorkerMessage =
+  | ReadyMessage
+  | { type: 'fatal'; message: string }
+  | { type: 'result'; id: number; data: Float32Array; dims: number[]; ms: number }
+  | { type: 'runError'; id: number; message: string };
+
+interface Job {
+  id: number;
+  inputName: string;
+  data: Float32Array;
+  dims: readonly number[];
+  outputName: string;
+  resolve: (r: RunResult) => void;
+  reject: (e: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  job: Job | null;
+}
+
+const WORKER_URL = new URL('./session-worker.mjs', import.meta.url);
+
+interface WorkerConfig {
+  onnxPath: string;
+  provider: ExecutionProvider;
+  intraOpThreads: number;
+  allowSpinning: boolean;
+}
+
+/** Starts one session worker and resolves once its session exists (or rejects with why not). */
+function startWorker(config: WorkerConfig): Promise<{ worker: Worker; ready: ReadyMessage }> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_URL, { workerData: config });
+    const onExit = (code: number): void => reject(new Error(`session worker exited with code ${code} before it was ready`));
+    worker.once('error', reject);
+    worker.once('exit', onExit);
+    worker.once('message', (msg: WorkerMessage) => {
+      worker.off('error', reject);
+      worker.off('exit', onExit);
+      if (msg.type === 'ready') {
+        resolve({ worker, ready: msg });
+      } else {
+        void worker.terminate();
+        reject(new Error(msg.type === 'fatal' ? msg.message : `unexpected first message ${msg.type}`));
+      }
+    });
   });
 }
 
 /**
- * One ONNX Runtime session whose runs are serialised through a FIFO queue. Create it with
+ * A pool of ONNX Runtime sessions in worker threads with one FIFO queue: each session runs one
+ * batch at a time; concurrent callers are served in arrival order. Create it with
  * {@link createModelSession}; it reports the provider that is actually active.
  */
-export class ModelSession {
+export class SessionPool {
   readonly onnxPath: string;
   readonly requestedProvider: ExecutionProvider;
   readonly activeProvider: ExecutionProvider;
+  readonly poolSize: number;
   readonly intraOpThreads: number;
+  readonly allowSpinning: boolean;
   readonly signature: SessionSignature;
-  readonly #session: ort.InferenceSession;
-  #tail: Promise<unknown> = Promise.resolve();
-  #pending = 0;
-  #disposed = false;
+  readonly #slots: Slot[];
+  readonly #queue: Job[] = [];
+  readonly #log: SessionLogger;
+  #nextId = 1;
+  #closing = false;
+  #idleWaiters: Array<() => void> = [];
 
   constructor(args: {
-    onnxPath: string;
-    session: ort.InferenceSession;
-    requestedProvider: ExecutionProvider;
+    config: WorkerConfig;
+    poolSize: number;
+    workers: Worker[];
     activeProvider: ExecutionProvider;
-    intraOpThreads: number;
+    signature: SessionSignature;
+    logger: SessionLogger;
   }) {
-    this.onnxPath = args.onnxPath;
-    this.#session = args.session;
-    this.requestedProvider = args.requestedProvider;
+    this.onnxPath = args.config.onnxPath;
+    this.requestedProvider = args.config.provider;
+    this.intraOpThreads = args.config.intraOpThreads;
+    this.allowSpinning = args.config.allowSpinning;
+    this.poolSize = args.poolSize;
     this.activeProvider = args.activeProvider;
-    this.intraOpThreads = args.intraOpThreads;
-    this.signature = {
-      inputNames: [...args.session.inputNames],
-      outputNames: [...args.session.outputNames],
-      inputShapes: shapesOf(args.session.inputMetadata),
-      outputShapes: shapesOf(args.session.outputMetadata),
-    };
+    this.signature = args.signature;
+    this.#log = args.logger;
+    this.#slots = args.workers.map((worker) => this.#attach({ worker, job: null }));
   }
 
-  /** Runs queued or in flight right now (a gauge for metrics and back-pressure). */
+  /** Batches queued or running right now (a gauge for metrics and back-pressure). */
   get pending(): number {
-    return this.#pending;
+    return this.#queue.length + this.#slots.filter((s) => s.job !== null).length;
+  }
+
+  /** Sessions currently alive (a crashed worker is not replaced; the worker app should restart). */
+  get liveSessions(): number {
+    return this.#slots.length;
   }
 
   /**
-   * Runs one float32 batch `data` of shape `dims` through the graph and returns the named output,
-   * after every previously queued run has finished.
+   * Runs one float32 batch of shape `dims` through the graph on the next free session and
+   * returns the named output. Takes ownership of `data` (its buffer is transferred).
    */
-  async run(
-    inputName: string,
-    data: Float32Array,
-    dims: readonly number[],
-    outputName: string,
-  ): Promise<{ data: Float32Array; dims: readonly number[]; ms: number }> {
-    if (this.#disposed) throw new InferenceError(`session for ${this.onnxPath} is disposed`);
-    this.#pending++;
-    const result = this.#tail.then(async () => {
-      const started = performance.now();
-      let outputs: ort.InferenceSession.ReturnType;
-      try {
-        outputs = await this.#session.run({ [inputName]: new ort.Tensor('float32', data, dims) }, [outputName]);
-      } catch (err) {
-        throw new InferenceError(`ONNX Runtime run failed: ${(err as Error).message}`, { cause: err });
-      }
-      const ms = performance.now() - started;
-      const out = outputs[outputName];
-      if (!out || out.type !== 'float32' || !(out.data instanceof Float32Array)) {
-        throw new InferenceError(`output "${outputName}" missing or not float32`);
-      }
-      return { data: out.data, dims: out.dims, ms };
+  run(inputName: string, data: Float32Array, dims: readonly number[], outputName: string): Promise<RunResult> {
+    if (this.#closing) return Promise.reject(new InferenceError(`session pool for ${this.onnxPath} is closed`));
+    if (this.#slots.length === 0) return Promise.reject(new InferenceError(`session pool for ${this.onnxPath} has no live sessions`));
+    return new Promise<RunResult>((resolve, reject) => {
+      this.#queue.push({ id: this.#nextId++, inputName, data, dims, outputName, resolve, reject });
+      this.#dispatch();
     });
-    this.#tail = result.then(
-      () => (this.#pending--, undefined),
-      () => (this.#pending--, undefined),
-    );
-    return result;
   }
 
-  /** Waits for queued runs, then releases the native session. Idempotent. */
+  /** Stops taking work, lets queued and running batches finish, then ends every worker. Idempotent. */
   async dispose(): Promise<void> {
-    if (this.#disposed) return;
-    this.#disposed = true;
-    await this.#tail;
-    await this.#session.release();
+    this.#closing = true;
+    if (this.pending > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
+    await Promise.all(
+      this.#slots.splice(0).map(
+        (slot) =>
+          new Promise<void>((resolve) => {
+            slot.worker.removeAllListeners('exit');
+            slot.worker.once('exit', () => resolve());
+            slot.worker.postMessage({ type: 'close' });
+          }),
+      ),
+    );
+  }
+
+  #attach(slot: Slot): Slot {
+    slot.worker.on('message', (msg: WorkerMessage) => {
+      const job = slot.job;
+      if (!job || !('id' in msg) || msg.id !== job.id) return;
+      slot.job = null;
+      if (msg.type === 'result') job.resolve({ data: msg.data, dims: msg.dims, ms: msg.ms });
+      else job.reject(new InferenceError(`ONNX Runtime run failed: ${msg.message}`));
+      this.#dispatch();
+    });
+    slot.worker.on('error', (err) => {
+      this.#log.warn({ onnxPath: this.onnxPath, reason: err.message }, 'session worker failed');
+    });
+    slot.worker.once('exit', (code) => {
+      // Unexpected exit (native crash, out of memory): fail its batch, drop the slot, keep serving
+      // on the others. With no sessions left every queued batch fails rather than waiting forever.
+      const index = this.#slots.indexOf(slot);
+      if (index >= 0) this.#slots.splice(index, 1);
+      slot.job?.reject(new InferenceError(`session worker exited (code ${code}) while running a batch`));
+      slot.job = null;
+      this.#log.warn({ onnxPath: this.onnxPath, code, liveSessions: this.#slots.length }, 'session worker exited');
+      if (this.#slots.length === 0) {
+        for (const job of this.#queue.splice(0)) job.reject(new InferenceError('no live session workers'));
+      }
+      this.#dispatch();
+    });
+    return slot;
+  }
+
+  #dispatch(): void {
+    for (const slot of this.#slots) {
+      if (slot.job !== null) continue;
+      const job = this.#queue.shift();
+      if (!job) break;
+      slot.job = job;
+      const { id, inputName, data, dims, outputName } = job;
+      slot.worker.postMessage({ type: 'run', id, inputName, data, dims, outputName }, [data.buffer as ArrayBuffer]);
+    }
+    if (this.pending === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
   }
 }
 
 /**
- * Creates the session for `onnxPath` on the requested provider, falling back from CUDA to CPU
+ * Starts the session pool for `onnxPath` on the requested provider, falling back from CUDA to CPU
  * with a warning (never silently) so a misconfigured GPU host still serves, and says so.
  */
-export async function createModelSession(onnxPath: string, options: SessionOptions = {}): Promise<ModelSession> {
-  const requestedProvider = options.provider ?? 'cpu';
-  const intraOpThreads = options.intraOpThreads ?? Math.max(1, availableParallelism());
-  if (!Number.isInteger(intraOpThreads) || intraOpThreads < 1) {
-    throw new ModelLoadError(onnxPath, `intraOpThreads must be a positive integer, got ${intraOpThreads}`);
+export async function createModelSession(onnxPath: string, options: SessionOptions = {}): Promise<SessionPool> {
+  const provider = options.provider ?? 'cpu';
+  const cores = Math.max(1, availableParallelism());
+  // With an explicit thread count, the default pool fills the cores with sessions of that size
+  // (never more threads than cores: oversubscription is what the pool exists to avoid).
+  const poolSize =
+    options.poolSize ??
+    (provider === 'cuda'
+      ? 1
+      : Math.min(MAX_DEFAULT_POOL_SIZE, Math.max(1, Math.floor(cores / Math.max(1, options.intraOpThreads ?? 1)))));
+  const intraOpThreads = options.intraOpThreads ?? Math.max(1, Math.floor(cores / poolSize));
+  for (const [name, value] of [
+    ['poolSize', poolSize],
+    ['intraOpThreads', intraOpThreads],
+  ] as const) {
+    if (!Number.isInteger(value) || value < 1) throw new ModelLoadError(onnxPath, `${name} must be a positive integer, got ${value}`);
   }
+  const config: WorkerConfig = { onnxPath, provider, intraOpThreads, allowSpinning: options.allowSpinning ?? DEFAULT_ALLOW_SPINNING };
   const log = options.logger ?? createLogger('model');
-  const make = (session: ort.InferenceSession, activeProvider: ExecutionProvider): ModelSession =>
-    new ModelSession({ onnxPath, session, requestedProvider, activeProvider, intraOpThreads });
 
-  if (requestedProvider === 'cuda') {
-    try {
-      const session = await createOrtSession(onnxPath, ['cuda', 'cpu'], intraOpThreads);
-      log.info({ provider: 'cuda', intraOpThreads }, 'onnx session created');
-      return make(session, 'cuda');
-    } catch (err) {
-      log.warn(
-        { requestedProvider: 'cuda', activeProvider: 'cpu', reason: (err as Error).message },
-        'CUDA execution provider unavailable; falling back to CPU',
-      );
-    }
+  const started = await Promise.allSettled(Array.from({ length: poolSize }, () => startWorker(config)));
+  const workers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failure = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failure) {
+    await Promise.all(workers.map((w) => w.worker.terminate()));
+    const reason = failure.reason instanceof Error ? failure.reason.message : String(failure.reason);
+    throw new ModelLoadError(onnxPath, `cannot create ONNX Runtime session: ${reason}`, { cause: failure.reason });
   }
-  try {
-    const session = await createOrtSession(onnxPath, ['cpu'], intraOpThreads);
-    log.info({ provider: 'cpu', requestedProvider, intraOpThreads }, 'onnx session created');
-    return make(session, 'cpu');
-  } catch (err) {
-    throw new ModelLoadError(onnxPath, `cannot create ONNX Runtime session: ${(err as Error).message}`, { cause: err });
+  const first = workers[0]?.ready;
+  if (!first) throw new ModelLoadError(onnxPath, 'no session worker started');
+  const activeProvider = workers.every((w) => w.ready.activeProvider === 'cuda') ? 'cuda' : 'cpu';
+  if (provider === 'cuda' && activeProvider === 'cpu') {
+    const reason = workers.find((w) => w.ready.fallbackReason)?.ready.fallbackReason ?? 'unknown';
+    log.warn({ requestedProvider: 'cuda', activeProvider, reason }, 'CUDA execution provider unavailable; falling back to CPU');
   }
+  log.info({ provider: activeProvider, requestedProvider: provider, poolSize, intraOpThreads, allowSpinning: config.allowSpinning }, 'onnx session pool ready');
+  return new SessionPool({
+    config,
+    poolSize,
+    workers: workers.map((w) => w.worker),
+    activeProvider,
+    signature: first.signature,
+    logger: log,
+  });
 }
