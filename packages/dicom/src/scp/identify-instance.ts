@@ -111,39 +111,58 @@ async function readHead(path: string, length: number): Promise<Buffer> {
  * Throws {@link DatasetParseError} (0xC000) or {@link InvalidInstanceError} naming the problem.
  */
 export async function identifyStoredInstance(path: string, sizeBytes: number): Promise<InstanceIdentity> {
-  let file = sizeBytes <= WHOLE_READ_LIMIT ? await readFile(path) : await readHead(path, 1 << 20);
-  let layout;
+  if (sizeBytes <= WHOLE_READ_LIMIT) return identifyPart10(await readFile(path));
+  // Large file: parse only its head; the header walk still needs every element header.
+  const head = await readHead(path, 1 << 20);
+  const layout = layoutOf(head);
+  if (layout.transferSyntaxUid === TS_DEFLATED) return identifyPart10(await readFile(path));
+  const whole = await readFile(path);
+  const structure = walk(whole, layout.datasetOffset, layout.transferSyntaxUid);
+  const headEnd = Math.min((structure.pixelDataOffset ?? whole.length) + 16, whole.length);
+  return parseIdentity(Buffer.from(whole.subarray(0, headEnd)), layout.transferSyntaxUid);
+}
+
+/**
+ * Same as {@link identifyStoredInstance} for a Part-10 image already in memory (the SCP keeps
+ * the bytes it just wrote, so the hot path does not read the file back).
+ */
+export function identifyPart10(file: Buffer): InstanceIdentity {
+  const layout = layoutOf(file);
+  const ts = layout.transferSyntaxUid;
+  if (ts === TS_DEFLATED) {
+    let inflated: Buffer;
+    try {
+      inflated = inflateRawSync(file.subarray(layout.datasetOffset));
+    } catch (err) {
+      throw new DatasetParseError(`deflated dataset does not inflate: ${(err as Error).message}`, { cause: err });
+    }
+    walk(inflated, 0, ts);
+    return parseIdentity(file, ts);
+  }
+  const { pixelDataOffset } = walk(file, layout.datasetOffset, ts);
+  // dcmjs needs only what precedes pixel data: hand it that, not the whole image.
+  const headEnd = pixelDataOffset === undefined ? file.length : Math.min(pixelDataOffset + 16, file.length);
+  return parseIdentity(file.subarray(0, headEnd), ts);
+}
+
+function layoutOf(file: Buffer): { datasetOffset: number; transferSyntaxUid: string } {
   try {
-    layout = readPart10Layout(file);
+    return readPart10Layout(file);
   } catch (err) {
     throw new DatasetParseError((err as Error).message, { cause: err });
   }
-  const ts = layout.transferSyntaxUid;
+}
 
+function walk(buf: Buffer, start: number, ts: string): { pixelDataOffset?: number } {
   try {
-    if (ts === TS_DEFLATED) {
-      if (file.length < sizeBytes) file = await readFile(path);
-      let inflated: Buffer;
-      try {
-        inflated = inflateRawSync(file.subarray(layout.datasetOffset));
-      } catch (err) {
-        throw new DatasetParseError(`deflated dataset does not inflate: ${(err as Error).message}`, { cause: err });
-      }
-      checkDatasetStructure(inflated, 0, encodingOf(ts));
-    } else if (file.length >= sizeBytes) {
-      checkDatasetStructure(file, layout.datasetOffset, encodingOf(ts));
-    } else {
-      // Large file: walk headers over the whole file once, then parse only its head.
-      const whole = await readFile(path);
-      const structure = checkDatasetStructure(whole, layout.datasetOffset, encodingOf(ts));
-      const headEnd = (structure.pixelDataOffset ?? whole.length) + 16;
-      file = Buffer.from(whole.subarray(0, Math.min(headEnd, whole.length)));
-    }
+    return checkDatasetStructure(buf, start, encodingOf(ts));
   } catch (err) {
     if (err instanceof DatasetStructureError) throw new DatasetParseError(err.message, { cause: err });
     throw err;
   }
+}
 
+function parseIdentity(file: Buffer, ts: string): InstanceIdentity {
   let dict: Record<string, DcmjsElement>;
   try {
     const ab = file.buffer.slice(file.byteOffset, file.byteOffset + file.byteLength) as ArrayBuffer;

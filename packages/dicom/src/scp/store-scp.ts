@@ -7,7 +7,7 @@ import dimse from 'dcmjs-dimse';
 import type { Logger } from '@ldh/config';
 import { isValidUid } from '../uid.js';
 import { OutOfResourcesError, ScpError, SopMismatchError } from './errors.js';
-import { identifyStoredInstance, type InstanceIdentity } from './identify-instance.js';
+import { identifyPart10, identifyStoredInstance, type InstanceIdentity } from './identify-instance.js';
 import { createScpMetrics, type ScpMetrics } from './metrics.js';
 import { buildPart10Header } from './part10-meta.js';
 import {
@@ -126,6 +126,8 @@ export interface StoreScp {
 }
 
 const STATUS_SUCCESS = 0x0000;
+/** Datasets up to this size are also kept in memory until parsed (avoids reading the file back). */
+const KEEP_IN_MEMORY_LIMIT = 16 * 1024 * 1024;
 const MAX_NON_DATA_PDU = 1 << 20;
 const PDU_TYPES = new Set([1, 2, 3, 4, 5, 6, 7]);
 
@@ -160,6 +162,8 @@ class DatasetSpool extends Writable {
   target: ScpPendingWrite | undefined;
   failure: Error | undefined;
   bytes = 0;
+  /** The dataset's chunks, kept (by reference) while small, so parsing needs no read-back. */
+  kept: Buffer[] | undefined = [];
 
   constructor(
     private readonly ready: Promise<ScpPendingWrite | undefined>,
@@ -173,7 +177,11 @@ class DatasetSpool extends Writable {
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
-    for (const c of chunks) this.bytes += c.chunk.length;
+    for (const c of chunks) {
+      this.bytes += c.chunk.length;
+      this.kept?.push(c.chunk);
+    }
+    if (this.kept && this.bytes > KEEP_IN_MEMORY_LIMIT) this.kept = undefined;
     if (this.target || this.failure) {
       this.forward(chunks, cb);
       return;
@@ -205,6 +213,7 @@ class DatasetSpool extends Writable {
 
 interface StoreJob {
   spool: DatasetSpool;
+  header: Buffer;
   ready: Promise<ScpPendingWrite | undefined>;
   refusal?: ScpError;
   sopClassUid: string;
@@ -304,8 +313,18 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       pending = await job.ready;
       if (!pending) throw job.refusal ?? new OutOfResourcesError('instance refused');
       if (job.spool.failure) throw new OutOfResourcesError(`write failed: ${job.spool.failure.message}`, { cause: job.spool.failure });
-      const sealed = await pending.seal();
-      const identity = await identifyStoredInstance(pending.tempPath, sealed.sizeBytes);
+      // fdatasync runs in the thread pool while this thread parses the in-memory copy.
+      const sealing = pending.seal();
+      sealing.catch(() => undefined);
+      const kept = job.spool.kept;
+      job.spool.kept = undefined;
+      let identity: InstanceIdentity;
+      try {
+        identity = kept ? identifyPart10(Buffer.concat([job.header, ...kept])) : await identifyStoredInstance(pending.tempPath, (await sealing).sizeBytes);
+      } finally {
+        await sealing.catch(() => undefined);
+      }
+      await sealing;
       if (identity.sopInstanceUid !== job.sopInstanceUid) {
         throw new SopMismatchError('dataset SOPInstanceUID differs from the C-STORE request');
       }
@@ -454,6 +473,7 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
               sourceApplicationEntityTitle: conn.callingAeTitle,
             })
           : Buffer.alloc(0);
+        job.header = header;
         job.ready = prepareWrite(job, header);
         // Swallow here; completeStore() reports it. Avoids an unhandled rejection if the association dies first.
         job.ready.catch(() => undefined);
