@@ -156,18 +156,26 @@ export function buildAnatomy(prng: Prng, truths: readonly LevelTruth[]): Anatomy
   // Lordosis: tangent angle rises from -sacral slope at S1 to the thoraco-lumbar junction, with
   // the curvature weighted caudally; the sacrum curves the other way (concave anteriorly).
   // Supine on the table the lordosis is flatter than standing; it stays larger than the sacral slope.
-  const sacralSlopeDeg = prng.uniform(25, 40);
+  const sacralSlopeDeg = prng.uniform(22, 36);
   const sacralSlope = (sacralSlopeDeg * Math.PI) / 180;
   const lordosis = ((sacralSlopeDeg + prng.uniform(6, 20)) * Math.PI) / 180;
   const sTop = discCentres[0] !== undefined ? discCentres[0] + 30 * scale : 190;
   const wAt = (q: number): number => 1.35 - 0.7 * (q / sTop);
   const wInt = sTop * (1.35 - 0.35);
+  // The lumbosacral angle: part of the lordosis bends at L5-S1, spread over ~36 mm of arc so the
+  // straightened coordinates do not fold behind the spine.
+  const lsAngle = Math.min(lordosis * 0.4, (prng.uniform(8, 14) * Math.PI) / 180);
+  const lsLo = -10;
+  const lsHi = 26;
+  const smooth = (u: number): number => (u <= 0 ? 0 : u >= 1 ? 1 : u * u * (3 - 2 * u));
+  const rest = lordosis - lsAngle;
   const alphaAt = (q: number): number => {
-    if (q <= 0) return -sacralSlope - 0.006 * q;
+    const ls = lsAngle * smooth((q - lsLo) / (lsHi - lsLo));
+    if (q <= 0) return -sacralSlope - lsAngle - 0.006 * q + ls;
     if (q <= sTop) {
       // integral of wAt from 0 to q
       const integral = 1.35 * q - (0.35 * q * q) / sTop;
-      return -sacralSlope + (lordosis * integral) / wInt;
+      return -sacralSlope - lsAngle + ls + (rest * integral) / wInt;
     }
     return -sacralSlope + lordosis - 0.0025 * (q - sTop);
   };
@@ -200,10 +208,16 @@ export function buildAnatomy(prng: Prng, truths: readonly LevelTruth[]): Anatomy
   }
 
   const roots: Array<{ x: number; f: number; r: number }> = [];
-  const nRoots = prng.int(8, 12);
+  // Cauda equina: two dorsal layers of roots (supine, they settle posteriorly), thickest near L1.
+  const nRoots = prng.int(10, 14);
   for (let i = 0; i < nRoots; i++) {
     const u = (i + 0.5) / nRoots - 0.5;
-    roots.push({ x: u * canalHalfWidth * 1.25 + prng.uniform(-0.6, 0.6), f: 0.62 + 0.28 * (1 - 4 * u * u) + prng.uniform(-0.06, 0.06), r: prng.uniform(0.7, 1.1) });
+    const layer = i % 2;
+    roots.push({
+      x: u * canalHalfWidth * 1.3 + prng.uniform(-0.6, 0.6),
+      f: 0.58 + 0.3 * (1 - 4 * u * u) - 0.14 * layer + prng.uniform(-0.05, 0.05),
+      r: prng.uniform(0.9, 1.3),
+    });
   }
   const muscleDepth = prng.uniform(38, 55) * scale;
   const fatPosterior = prng.uniform(8, 30) * scale;

@@ -13,7 +13,7 @@ const EPIFAT: readonly [number, number] = [0.86, 0.66];
 const MUSCLE: readonly [number, number] = [0.34, 0.2];
 const MARROW: readonly [number, number] = [0.7, 0.42];
 const CORTEX: readonly [number, number] = [0.05, 0.04];
-const ANNULUS: readonly [number, number] = [0.27, 0.12];
+const ANNULUS: readonly [number, number] = [0.27, 0.15];
 const CSF: readonly [number, number] = [0.1, 1.0];
 const ROOT: readonly [number, number] = [0.33, 0.24];
 const CORD: readonly [number, number] = [0.4, 0.36];
@@ -227,13 +227,13 @@ export class TissueEvaluator {
     }
     // Nucleus: an inner ellipsoid, slightly posterior; its T2 signal falls with degeneration.
     const hyd = seg.hydration;
-    const nt = (t - 0.06 * halfD) / (halfD * (0.5 + 0.2 * hyd));
-    const nx = x / (halfW * (0.5 + 0.2 * hyd));
-    const ns = (u - 0.5) / (0.3 + 0.14 * hyd);
+    const nt = (t - 0.04 * halfD) / (halfD * (0.5 + 0.28 * hyd));
+    const nx = x / (halfW * (0.5 + 0.28 * hyd));
+    const ns = (u - 0.5) / (0.3 + 0.16 * hyd);
     const nq = nt * nt + nx * nx + ns * ns;
     if (nq < 1) {
       const core = 1 - nq;
-      let t2 = 0.16 + (0.2 + 0.72 * Math.pow(hyd, 1.4)) * Math.min(1, core * 3);
+      let t2 = 0.16 + (0.2 + 0.72 * Math.pow(hyd, 1.4)) * Math.min(1, core * 4);
       // Intranuclear cleft: a thin dark horizontal band in adult discs.
       if (ns < 0.12 && ns > -0.12 && hyd < 0.95) t2 *= 0.75;
       this.t1 = 0.31;
@@ -337,24 +337,35 @@ export class TissueEvaluator {
         return true;
       }
     }
-    // Articular pillars (facets) with a thin fluid joint line at each disc level.
-    if (ax > Cw - 3 && ax < Cw + 11 && tp >= 0.7 * Ca && tp < Ca + 10) {
+    // Articular pillars: superior and inferior articular processes, with an oblique fluid-filled
+    // facet joint between them from the disc level up to the pedicle above.
+    const pt = (tp - 0.9 * Ca) / 8.5;
+    const px = (ax - (Cw + 4)) / 7.5;
+    const pq = pt * pt + px * px;
+    if (pq <= 1) {
       for (const c of a.discCentres) {
-        const j = s - (c + 3) + 0.25 * (ax - Cw);
-        if (j > -0.7 && j < 0.7) {
-          this.set(JOINT);
-          return true;
+        if (s > c - 5 && s < c + 11) {
+          const d = (ax - (Cw + 4)) * 0.64 - (tp - 0.9 * Ca) * 0.77;
+          if (d > -0.7 && d < 0.7) {
+            this.set(JOINT);
+            return true;
+          }
+          if (d > -1.6 && d < 1.6) {
+            this.set(CORTEX);
+            return true;
+          }
         }
       }
-      this.bone(Math.min(ax - (Cw - 3), Cw + 11 - ax, tp - 0.7 * Ca, Ca + 10 - tp));
+      this.bone((1 - Math.sqrt(pq)) * 7.5);
       return true;
     }
-    // Laminae roofing the canal, interrupted between vertebrae.
-    if (ax < Cw + 3 && tp >= Ca - 1 && tp < Ca + 6) {
+    // Laminae: a roof sloping posteriorly towards the midline, interrupted between vertebrae.
+    const lamIn = Ca - 1 + 0.3 * (Cw - ax);
+    if (ax < Cw + 3 && tp >= lamIn && tp < lamIn + 5) {
       const lo = seg.sLo - 6;
       const hi = seg.sHi - 7;
       if (s > lo && s < hi) {
-        this.bone(Math.min(s - lo, hi - s, tp - Ca + 1, Ca + 6 - tp));
+        this.bone(Math.min(s - lo, hi - s, tp - lamIn, lamIn + 5 - tp) * 1.3);
         return true;
       }
       this.set(LIGAMENT);
@@ -395,7 +406,7 @@ export class TissueEvaluator {
     // Paraspinal muscles (erector spinae + multifidus), one per side, split by the spinous process.
     const mc = Ca + 0.52 * a.muscleDepth;
     const mt = (tp - mc) / (0.55 * a.muscleDepth);
-    const mx = (ax - (Cw + 14)) / (Cw + 11);
+    const mx = (ax - (Cw + 17)) / (Cw + 14);
     const mq = mt * mt + mx * mx;
     if (mq <= 1 && s > -110) {
       if (mq > 0.93) {
@@ -441,7 +452,9 @@ export class TissueEvaluator {
         return;
       }
     }
-    if (t > halfD) {
+    // Posterior pararenal and flank fat: behind a boundary that curves forward laterally.
+    const lateral = ax - halfW - 30;
+    if (t > halfD - (lateral > 0 ? 0.6 * lateral : 0)) {
       this.set(FAT);
       return;
     }
@@ -481,15 +494,15 @@ export class TissueEvaluator {
       }
     }
     // Retroperitoneal fat around the vessels and psoas; bowel in front of it.
-    const rx = x / (halfW + 65);
-    const rt = (t + 0.3 * halfD) / (halfD + 22);
+    const rx = x / (halfW + 45);
+    const rt = (t + 0.3 * halfD) / (halfD + 14);
     if (rx * rx + rt * rt < 1) {
       this.set(FAT);
       return;
     }
     const b = valueNoise3(s / 14, t / 14, x / 14, seed + 7) + 0.5 * valueNoise3(s / 5, t / 5, x / 5, seed + 8);
-    if (b > 0.55) this.set(BOWEL_FLUID);
-    else if (b < -0.6) this.set(BOWEL_GAS);
+    if (b > 0.7) this.set(BOWEL_FLUID);
+    else if (b < -0.75) this.set(BOWEL_GAS);
     else this.set(BOWEL, 1 + 0.3 * b);
   }
 }
