@@ -1,0 +1,19 @@
+// Child process of ingest-kill.int.test.ts: a storage SCP backed by the real Postgres sink,
+// run through vite-node so it imports the workspace sources. Killed with SIGKILL mid-transfer.
+// argv: <storeRoot> <databaseUrl>; prints "LISTENING <port>" once ready.
+import { createLogger } from '@ldh/config';
+import { createStoreScp } from '@ldh/dicom';
+import { createInstanceStore } from '@ldh/storage';
+import { createDb, createIngestSink } from '@ldh/db';
+
+const [rootDir, databaseUrl] = process.argv.slice(-2);
+const logger = createLogger('kill-child', { level: 'warn' });
+const store = await createInstanceStore({ rootDir });
+const db = createDb(databaseUrl);
+const sink = createIngestSink(db, { actor: `kill-child:${process.pid}` });
+const scp = createStoreScp({ aeTitle: 'LDH_KILL', host: '127.0.0.1', port: 0, store, sink, logger });
+const { port } = await scp.listen();
+process.stdout.write(`SWEPT ${store.sweptTempFiles}\nLISTENING ${port}\n`);
+process.on('SIGTERM', () => {
+  void scp.close().then(() => db.$disconnect()).then(() => process.exit(0));
+});

@@ -1,0 +1,170 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildTestMrInstance, newUid, readPart10Layout } from '@ldh/dicom';
+import { createDb, createScratchDatabase, type Db } from '@ldh/db';
+
+const adminUrl = process.env.LDH_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
+const childScript = fileURLToPath(new URL('./ingest-kill-child.mjs', import.meta.url));
+const N = 200;
+const KILL_AFTER_ACKS = 70;
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+const datasetOf = (b: Buffer): Buffer => b.subarray(readPart10Layout(b).datasetOffset);
+
+interface Child {
+  proc: ChildProcess;
+  port: number;
+  swept: number;
+}
+
+/** Starts the SCP child (vite-node resolves the workspace sources) and waits for its port. */
+function startChild(root: string, url: string): Promise<Child> {
+  const proc = spawn(process.execPath, [join(repoRoot, 'node_modules/vite-node/vite-node.mjs'), '--config', join(repoRoot, 'vitest.config.ts'), childScript, root, url], {
+    cwd: repoRoot,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
+    proc.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /SWEPT (\d+)\nLISTENING (\d+)/.exec(out);
+      if (m) resolve({ proc, swept: Number(m[1]), port: Number(m[2]) });
+    });
+    proc.once('exit', (code) => reject(new Error(`child exited ${code}: ${err.slice(-2000)}`)));
+  });
+}
+
+/**
+ * Sends files with storescu -v; `onAck` sees the running count of success responses. Returns the
+ * files whose C-STORE-RSP was Success (storescu logs "Sending file" before each response).
+ */
+function sendAll(port: number, files: string[], onAck?: (acks: number) => void): Promise<{ acked: string[]; code: number | null }> {
+  const proc = spawn('storescu', ['-v', '-aet', 'KILLSCU', '-aec', 'LDH_KILL', '-xe', '127.0.0.1', String(port), ...files], {
+    env: { ...process.env, TCP_NODELAY: '1' },
+  });
+  const acked: string[] = [];
+  let current: string | undefined;
+  let buf = '';
+  const onData = (d: Buffer): void => {
+    buf += d.toString();
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      const sending = /Sending file: (.+)$/.exec(line);
+      if (sending) current = sending[1];
+      if (/Received Store Response \(Success\)/.test(line) && current) {
+        acked.push(current);
+        current = undefined;
+        onAck?.(acked.length);
+      }
+    }
+  };
+  proc.stdout.on('data', onData);
+  proc.stderr.on('data', onData);
+  return new Promise((resolve) => proc.once('close', (code) => resolve({ acked, code })));
+}
+
+async function listObjects(root: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(join(root, 'objects'), { withFileTypes: true, recursive: true })) {
+    if (e.isFile()) out.push(`objects/${join(e.parentPath, e.name).slice(join(root, 'objects').length + 1)}`);
+  }
+  return out;
+}
+
+describe('ingest survives kill -9', () => {
+  let dir: string;
+  let root: string;
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let db: Db;
+  const files: string[] = [];
+  const bySop = new Map<string, Buffer>();
+  const children: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ldh-kill-'));
+    root = join(dir, 'store');
+    scratch = await createScratchDatabase(adminUrl, 'ldh_kill');
+    db = createDb(scratch.url);
+    const study = newUid();
+    const series = newUid();
+    for (let i = 0; i < N; i++) {
+      const sop = newUid();
+      const buf = buildTestMrInstance({ rows: 512, columns: 512, instanceNumber: i + 1, studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: sop });
+      const f = join(dir, `i${String(i).padStart(3, '0')}.dcm`);
+      await writeFile(f, buf);
+      files.push(f);
+      bySop.set(sop, buf);
+    }
+  });
+
+  afterAll(async () => {
+    for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
+    await db?.$disconnect();
+    await scratch?.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('keeps every acknowledged instance, and converges after restart and resend', async () => {
+    const first = await startChild(root, scratch.url);
+    children.push(first.proc);
+    const exited = new Promise((r) => first.proc.once('exit', r));
+    const sent = await sendAll(first.port, files, (acks) => {
+      // A few ms after an ACK the next dataset is usually mid-transfer: that is where to kill.
+      if (acks === KILL_AFTER_ACKS) setTimeout(() => first.proc.kill('SIGKILL'), 3);
+    });
+    await exited;
+    expect(sent.code).not.toBe(0); // the association died under storescu
+    expect(sent.acked.length).toBeGreaterThanOrEqual(KILL_AFTER_ACKS);
+    expect(sent.acked.length).toBeLessThan(N);
+
+    // Every instance ACKed before the kill: a committed row, and its file with the right bytes.
+    for (const f of sent.acked) {
+      const sentBuf = await readFile(f);
+      const sop = [...bySop.entries()].find(([, b]) => b.equals(sentBuf))![0];
+      const row = await db.instance.findFirst({ where: { sopInstanceUid: sop } });
+      expect(row, `row for ${sop}`).not.toBeNull();
+      const stored = await readFile(join(root, ...row!.storageKey.split('/')));
+      expect(sha(stored)).toBe(row!.sha256);
+      expect(datasetOf(stored).equals(datasetOf(sentBuf))).toBe(true);
+    }
+
+    // Restart: the sweep clears temp files of the killed writer; then resend everything.
+    const second = await startChild(root, scratch.url);
+    children.push(second.proc);
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    const orphansBeforeResend = (await listObjects(root)).length - (await db.instance.count());
+    console.info(`kill -9 after ${sent.acked.length} ACKs; restart swept ${second.swept} temp file(s); ${orphansBeforeResend} un-ACKed object(s) without a row before the resend`);
+    const resent = await sendAll(second.port, files);
+    expect(resent.code).toBe(0);
+    expect(resent.acked).toHaveLength(N);
+
+    const rows = await db.instance.findMany({ select: { sopInstanceUid: true, sha256: true, storageKey: true } });
+    expect(new Set(rows.map((r) => r.sopInstanceUid)).size).toBe(N);
+    expect(rows).toHaveLength(N); // resent identical bytes were duplicates, not new versions
+    const keys = new Set(rows.map((r) => r.storageKey));
+    const objects = await listObjects(root);
+    expect(objects.filter((o) => !keys.has(o))).toEqual([]); // no file under objects/ without a row
+    expect(objects).toHaveLength(N);
+    for (const r of rows) {
+      const stored = await readFile(join(root, ...r.storageKey.split('/')));
+      expect(sha(stored)).toBe(r.sha256);
+      expect(datasetOf(stored).equals(datasetOf(bySop.get(r.sopInstanceUid)!))).toBe(true);
+    }
+    const study = await db.study.findFirstOrThrow();
+    expect(study.instanceCount).toBe(N);
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+
+    second.proc.kill('SIGTERM');
+    await new Promise((r) => second.proc.once('exit', r));
+  });
+});
