@@ -213,6 +213,21 @@ describe('classifyImages (real ONNX Runtime)', () => {
     }
   });
 
+  it('holds no active handle while idle, so a forgotten dispose() cannot keep the process alive', async () => {
+    const ports = (): number => process.getActiveResourcesInfo().filter((r) => r === 'MessagePort').length;
+    const before = ports();
+    const pool = await loadModel(tiny.cardPath, { poolSize: 2, intraOpThreads: 1, logger: recorder() });
+    try {
+      expect(ports()).toBe(before);
+      const running = classifyImages(pool, images, { batchSize: 2 });
+      expect(ports()).toBe(before + 2); // both workers busy: each keeps the process alive until done
+      await running;
+      expect(ports()).toBe(before);
+    } finally {
+      await pool.dispose();
+    }
+  });
+
   it('turns an ONNX Runtime failure inside a session worker into InferenceError and keeps serving', async () => {
     const { InferenceError } = await import('@ldh/model');
     const wrongDims = model.session.run('image', new Float32Array(10), [1, 3, SIZE, SIZE], 'logits');

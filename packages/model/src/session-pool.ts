@@ -164,7 +164,11 @@ export class SessionPool {
     this.activeProvider = args.activeProvider;
     this.signature = args.signature;
     this.#log = args.logger;
-    this.#slots = args.workers.map((worker) => this.#attach({ worker, job: null }));
+    this.#slots = args.workers.map((worker) => {
+      const slot = this.#attach({ worker, job: null });
+      worker.unref(); // after attaching: adding a 'message' listener refs the worker again
+      return slot;
+    });
   }
 
   /** Batches queued or running right now (a gauge for metrics and back-pressure). */
@@ -190,7 +194,10 @@ export class SessionPool {
     });
   }
 
-  /** Stops taking work, lets queued and running batches finish, then ends every worker. Idempotent. */
+  /**
+   * Stops taking work, lets queued and running batches finish, then ends every worker. Idempotent.
+   * Idle workers are unref'd, so a forgotten dispose() does not keep the process alive.
+   */
   async dispose(): Promise<void> {
     this.#closing = true;
     if (this.pending > 0) await new Promise<void>((resolve) => this.#idleWaiters.push(resolve));
@@ -200,6 +207,7 @@ export class SessionPool {
           new Promise<void>((resolve) => {
             slot.worker.removeAllListeners('exit');
             slot.worker.once('exit', () => resolve());
+            slot.worker.ref(); // let it release its session before the process may exit
             slot.worker.postMessage({ type: 'close' });
           }),
       ),
@@ -211,6 +219,7 @@ export class SessionPool {
       const job = slot.job;
       if (!job || !('id' in msg) || msg.id !== job.id) return;
       slot.job = null;
+      slot.worker.unref();
       if (msg.type === 'result') job.resolve({ data: msg.data, dims: msg.dims, ms: msg.ms });
       else job.reject(new InferenceError(`ONNX Runtime run failed: ${msg.message}`));
       this.#dispatch();
@@ -240,6 +249,9 @@ export class SessionPool {
       const job = this.#queue.shift();
       if (!job) break;
       slot.job = job;
+      // Only a worker with a batch in flight keeps the process alive: an idle pool whose owner
+      // forgot dispose() never holds up process exit, a running batch is never cut off.
+      slot.worker.ref();
       const { id, inputName, data, dims, outputName } = job;
       slot.worker.postMessage({ type: 'run', id, inputName, data, dims, outputName }, [data.buffer as ArrayBuffer]);
     }
