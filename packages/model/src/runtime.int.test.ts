@@ -228,6 +228,18 @@ describe('classifyImages (real ONNX Runtime)', () => {
     }
   });
 
+  it('copies a batch that is a view into a larger buffer instead of detaching the caller’s data', async () => {
+    const big = new Float32Array(LEN * 2);
+    big.set(tensor(4), 0);
+    big.set(tensor(5), LEN);
+    const view = big.subarray(LEN);
+    const out = await model.session.run('image', view, [1, 3, SIZE, SIZE], 'logits');
+    expect(big.length).toBe(LEN * 2); // not detached
+    const expected = tinyExpectedLogits(tensor(5));
+    expect(out.data[0]).toBeCloseTo(expected[0], 5);
+    expect(out.data[1]).toBeCloseTo(expected[1], 5);
+  });
+
   it('turns an ONNX Runtime failure inside a session worker into InferenceError and keeps serving', async () => {
     const { InferenceError } = await import('@ldh/model');
     const wrongDims = model.session.run('image', new Float32Array(10), [1, 3, SIZE, SIZE], 'logits');

@@ -183,7 +183,8 @@ export class SessionPool {
 
   /**
    * Runs one float32 batch of shape `dims` through the graph on the next free session and
-   * returns the named output. Takes ownership of `data` (its buffer is transferred).
+   * returns the named output. Takes ownership of `data`: when it spans its whole ArrayBuffer, that
+   * buffer is transferred to the worker (zero-copy) and detached here; otherwise it is copied.
    */
   run(inputName: string, data: Float32Array, dims: readonly number[], outputName: string): Promise<RunResult> {
     if (this.#closing) return Promise.reject(new InferenceError(`session pool for ${this.onnxPath} is closed`));
@@ -252,7 +253,11 @@ export class SessionPool {
       // Only a worker with a batch in flight keeps the process alive: an idle pool whose owner
       // forgot dispose() never holds up process exit, a running batch is never cut off.
       slot.worker.ref();
-      const { id, inputName, data, dims, outputName } = job;
+      const { id, inputName, dims, outputName } = job;
+      // Transfer (zero-copy) only a buffer the batch owns whole; a view into a larger or shared
+      // buffer is copied, so the caller's other data is never detached.
+      const owned = job.data.buffer instanceof ArrayBuffer && job.data.byteOffset === 0 && job.data.byteLength === job.data.buffer.byteLength;
+      const data = owned ? job.data : new Float32Array(job.data);
       slot.worker.postMessage({ type: 'run', id, inputName, data, dims, outputName }, [data.buffer as ArrayBuffer]);
     }
     if (this.pending === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
