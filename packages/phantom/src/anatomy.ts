@@ -183,7 +183,7 @@ export function buildAnatomy(prng: Prng, truths: readonly LevelTruth[]): Anatomy
   const anchorS = discCentres[2] ?? 80;
   const curve = new SpineCurve(alphaAt, -260, 520, 1, anchorS, prng.uniform(-15, 15), prng.uniform(-40, 40));
 
-  const canalDepth = prng.uniform(13, 18) * scale;
+  const canalDepth = prng.uniform(14, 19) * scale;
   const canalHalfWidth = prng.uniform(10, 12.5) * scale;
   const herniations: Herniation[] = [];
   for (let k = 0; k < 5; k++) {

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { PhantomOptionError } from './errors.js';
 import { decodeRle16 } from './rle.js';
+import { studyLabel } from './levels.js';
+import { Prng } from './prng.js';
 import { generateStudy } from './study.js';
+import { drawLevels } from './truth.js';
 import { readPart10, nums } from './testing/read-part10.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLICIT_VR_LITTLE_ENDIAN, MR_IMAGE_STORAGE, RLE_LOSSLESS } from './transfer-syntax.js';
 import type { LevelTruth, PhantomInstance, PhantomStudy } from './types.js';
@@ -186,15 +189,27 @@ describe('truth and label', () => {
   });
 
   it('draws positives and negatives by difficulty when no level is fixed', () => {
-    for (let seed = 0; seed < 12; seed++) {
-      const pos = generateStudy({ seed, matrix: 64, sagittalSlices: 11, axialSlicesPerLevel: 3, positive: true, difficulty: 'hard' });
-      expect(pos.label).toBe('ldh');
-      for (const l of pos.levels) expect(l.grade).not.toBe('extrusion');
-      for (const l of pos.levels.filter((x) => x.grade === 'protrusion')) expect(l.sizeMm).toBeLessThanOrEqual(4);
-      const neg = generateStudy({ seed, matrix: 64, sagittalSlices: 11, axialSlicesPerLevel: 3, positive: false, difficulty: 'hard' });
-      expect(neg.label).toBe('healthy');
-      expect(neg.levels.some((l) => l.grade === 'bulge')).toBe(true);
+    const levelHits = new Map<string, number>();
+    for (let seed = 0; seed < 200; seed++) {
+      const pos = drawLevels(new Prng(seed), 'hard', undefined, true);
+      expect(studyLabel(pos)).toBe('ldh');
+      for (const l of pos) expect(l.grade).not.toBe('extrusion');
+      for (const l of pos.filter((x) => x.grade === 'protrusion')) {
+        expect(l.sizeMm).toBeLessThanOrEqual(4);
+        levelHits.set(l.level, (levelHits.get(l.level) ?? 0) + 1);
+      }
+      const neg = drawLevels(new Prng(seed), 'hard', undefined, false);
+      expect(studyLabel(neg)).toBe('healthy');
+      expect(neg.some((l) => l.grade === 'bulge')).toBe(true);
+      const easy = drawLevels(new Prng(seed), 'easy', undefined, true);
+      for (const l of easy.filter((x) => x.grade === 'protrusion' || x.grade === 'extrusion')) expect(l.sizeMm).toBeGreaterThanOrEqual(4);
     }
+    // Herniations cluster at the two lowest levels.
+    const low = (levelHits.get('L4-L5') ?? 0) + (levelHits.get('L5-S1') ?? 0);
+    const total = [...levelHits.values()].reduce((a, b) => a + b, 0);
+    expect(low / total).toBeGreaterThan(0.6);
+    const st = generateStudy({ seed: 8, matrix: 64, sagittalSlices: 11, axialSlicesPerLevel: 3, positive: true });
+    expect(st.label).toBe('ldh');
   });
 });
 
