@@ -100,6 +100,8 @@ interface Slot {
 }
 
 const WORKER_URL = new URL('./session-worker.mjs', import.meta.url);
+/** How long dispose() lets a session worker release its session before terminating it. */
+const DISPOSE_TIMEOUT_MS = 5_000;
 
 interface WorkerConfig {
   onnxPath: string;
@@ -210,6 +212,8 @@ export class SessionPool {
             slot.worker.once('exit', () => resolve());
             slot.worker.ref(); // let it release its session before the process may exit
             slot.worker.postMessage({ type: 'close' });
+            // A wedged worker must not hang shutdown: terminate it if it has not closed in time.
+            setTimeout(() => void slot.worker.terminate(), DISPOSE_TIMEOUT_MS).unref();
           }),
       ),
     );
