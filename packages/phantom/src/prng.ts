@@ -7,15 +7,23 @@ export class Prng {
   private spare: number | undefined;
 
   constructor(seed: number) {
-    this.state = hashSeed(seed) >>> 0;
+    this.state = hashSeed(seed) | 0;
   }
 
   /** Uniform in [0, 1). */
   next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
+    return this.nextUint32() / 4294967296;
+  }
+
+  /**
+   * Uniform 32-bit unsigned integer. The state is kept as an int32 (`| 0`), which V8 stores
+   * unboxed; a uint32 above 2^31 would be a heap number allocated on every draw.
+   */
+  nextUint32(): number {
+    const a = (this.state = (this.state + 0x6d2b79f5) | 0);
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    return (t ^ (t >>> 14)) >>> 0;
   }
 
   /** Uniform in [lo, hi). */

@@ -6,7 +6,7 @@ import { DISC_LEVELS, studyLabel } from './levels.js';
 import { encodeMrImage } from './mr-writer.js';
 import type { SeriesHeader, StudyHeader } from './mr-writer.js';
 import { Prng, hashSeed } from './prng.js';
-import { acquire, autoWindow, projectSlice, sampleSlice } from './render.js';
+import { acquire, autoWindow, projectSlice, sampleSlab } from './render.js';
 import type { Degradation, SlicePlan, Vec3 } from './render.js';
 import { TissueEvaluator } from './tissue.js';
 import { EXPLICIT_VR_LITTLE_ENDIAN, SUPPORTED_TRANSFER_SYNTAXES } from './transfer-syntax.js';
@@ -222,11 +222,11 @@ export function generateStudy(opts: PhantomStudyOptions): PhantomStudy {
   const t1Pixels: Uint16Array[] = [];
   const t2Pixels: Uint16Array[] = [];
   for (const sl of sag) {
-    const sig = sampleSlice(anatomy, evaluator, sl.plan, stMap);
+    const sig = sampleSlab(anatomy, evaluator, sl.plan, sl.normal, sl.thickness, stMap);
     t1Pixels.push(acquire(sig.t1, sl.plan, degT1, noisePrng));
     t2Pixels.push(acquire(sig.t2, sl.plan, degT2, noisePrng));
   }
-  const axPixels = ax.map((sl) => acquire(sampleSlice(anatomy, evaluator, sl.plan).t2, sl.plan, degAx, noisePrng));
+  const axPixels = ax.map((sl) => acquire(sampleSlab(anatomy, evaluator, sl.plan, sl.normal, sl.thickness).t2, sl.plan, degAx, noisePrng));
 
   const instances: PhantomInstance[] = [];
   const emit = (role: SeriesRole, seriesNumber: number, offsetMin: number, slices: PlannedSlice[], pixels: Uint16Array[]): void => {

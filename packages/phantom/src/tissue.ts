@@ -1,5 +1,5 @@
 import type { Anatomy, Herniation, Segment } from './anatomy.js';
-import { valueNoise3 } from './prng.js';
+import { Prng, valueNoise3 } from './prng.js';
 
 /**
  * Evaluates the phantom's tissue at a point in straightened coordinates and gives its T1- and
@@ -48,6 +48,14 @@ export class TissueEvaluator {
   private readonly ivcS: number;
   private readonly crestS: number;
   private readonly hit = new Uint8Array(1);
+  private readonly fat: readonly [number, number];
+  private readonly epifat: readonly [number, number];
+  private readonly muscle: readonly [number, number];
+  private readonly csf: readonly [number, number];
+  private readonly annulus: readonly [number, number];
+  private readonly protrusion: readonly [number, number];
+  private readonly extrusion: readonly [number, number];
+  private readonly root: readonly [number, number];
 
   constructor(anatomy: Anatomy) {
     this.a = anatomy;
@@ -63,6 +71,20 @@ export class TissueEvaluator {
       this.widthLut[i] = anatomy.widthAt(s);
     }
     this.seed = anatomy.noiseSeed;
+    // Per-study tissue contrast (coil, sequence and patient differences), ±~10 %.
+    const cj = new Prng(anatomy.noiseSeed ^ 0x7e57);
+    const jit = (v: readonly [number, number], amount: number): readonly [number, number] => [
+      v[0] * (1 + amount * (2 * cj.next() - 1)),
+      v[1] * (1 + amount * (2 * cj.next() - 1)),
+    ];
+    this.fat = jit(FAT, 0.08);
+    this.epifat = jit(EPIFAT, 0.08);
+    this.muscle = jit(MUSCLE, 0.12);
+    this.csf = jit(CSF, 0.08);
+    this.annulus = jit(ANNULUS, 0.08);
+    this.protrusion = jit(PROTRUSION, 0.12);
+    this.extrusion = jit(EXTRUSION, 0.12);
+    this.root = jit(ROOT, 0.08);
     this.tableY = anatomy.tableY;
     this.abdomenDepth = anatomy.abdomenDepth;
     this.bx = anatomy.bodyHalfWidth;
@@ -120,12 +142,12 @@ export class TissueEvaluator {
       return;
     }
     if (ap < this.fatPost || axAbs > w - this.fatSide || ap > dap - this.fatSide) {
-      this.set(FAT);
+      this.set(this.fat);
       return;
     }
     // Abdominal wall muscles inside the subcutaneous fat, in front and at the flanks.
     if (v > -0.2 && (axAbs > w - this.fatSide - 11 || ap > dap - this.fatSide - 11)) {
-      this.set(MUSCLE, 1 + 0.06 * valueNoise3(s * 0.1, t * 0.6, x * 0.6, this.seed + 6));
+      this.set(this.muscle, 1 + 0.06 * valueNoise3(s * 0.1, t * 0.6, x * 0.6, this.seed + 6));
       return;
     }
     let li = Math.floor((s - this.lutS0) * 2);
@@ -148,7 +170,7 @@ export class TissueEvaluator {
         if (h.grade === 'bulge') continue;
         const extent = herniationExtent(h, s, x, tp, this.hit);
         if (this.hit[0] === 1) {
-          this.set(h.grade === 'extrusion' ? EXTRUSION : PROTRUSION);
+          this.set(h.grade === 'extrusion' ? this.extrusion : this.protrusion);
           return;
         }
         if (extent > compression) compression = extent;
@@ -222,7 +244,7 @@ export class TissueEvaluator {
     const q = t > 0 ? art * art * art * art + arx * arx * arx : art * art + arx * arx * arx;
     if (q > 1) return false;
     if (seg.sacral) {
-      this.set(ANNULUS, 0.6);
+      this.set(this.annulus, 0.6);
       return true;
     }
     // Nucleus: an inner ellipsoid, slightly posterior; its T2 signal falls with degeneration.
@@ -240,7 +262,7 @@ export class TissueEvaluator {
       this.t2 = t2;
       return true;
     }
-    this.set(ANNULUS);
+    this.set(this.annulus);
     return true;
   }
 
@@ -249,7 +271,7 @@ export class TissueEvaluator {
     let tq = tp;
     if (compression > 0) {
       if (tp < compression) {
-        this.set(EPIFAT, 0.35);
+        this.set(this.epifat, 0.35);
         return;
       }
       tq = ((tp - compression) * Ca) / Math.max(1, Ca - compression);
@@ -286,15 +308,15 @@ export class TissueEvaluator {
           const rt = tq - (c - sAP + 2 * sAP * r.f);
           const rx = x - r.x * (sLat / Cw);
           if (rt * rt + rx * rx < r.r * r.r) {
-            this.set(ROOT);
+            this.set(this.root);
             return;
           }
         }
-        this.set(CSF);
+        this.set(this.csf);
         return;
       }
     }
-    this.set(EPIFAT);
+    this.set(this.epifat);
   }
 
   private posteriorElements(s: number, tp: number, x: number, Ca: number, Cw: number): boolean {
@@ -329,11 +351,11 @@ export class TissueEvaluator {
       const fx = (ax - (Cw + 4)) / 3.2;
       const ft = (tp - 0.35 * Ca) / 3.5;
       if (fs * fs + fx * fx + ft * ft <= 1) {
-        this.set(ROOT);
+        this.set(this.root);
         return true;
       }
       if (ax > Cw) {
-        this.set(EPIFAT);
+        this.set(this.epifat);
         return true;
       }
     }
@@ -413,7 +435,7 @@ export class TissueEvaluator {
         this.set(LIGAMENT, 1.3);
         return;
       }
-      this.set(MUSCLE, 1 + 0.07 * valueNoise3(s * 0.12, t * 0.8, x * 0.8, seed + 3));
+      this.set(this.muscle, 1 + 0.07 * valueNoise3(s * 0.12, t * 0.8, x * 0.8, seed + 3));
       return;
     }
     // Iliac wings and gluteal muscles beside the lumbosacral junction (seen on the L5-S1 axials).
@@ -438,7 +460,7 @@ export class TissueEvaluator {
         }
         // Behind the wing (posterolateral): gluteal muscle.
         if (dx * ut - dt * ux < 0 && t > -halfD && d < half + 22) {
-          this.set(MUSCLE, 1 + 0.06 * valueNoise3(s * 0.12, t * 0.7, x * 0.7, seed + 9));
+          this.set(this.muscle, 1 + 0.06 * valueNoise3(s * 0.12, t * 0.7, x * 0.7, seed + 9));
           return;
         }
       }
@@ -448,14 +470,14 @@ export class TissueEvaluator {
       const qx = (ax - (2 * Cw + 40)) / 15;
       const qt = (t - halfD - 4) / 10;
       if (qx * qx + qt * qt <= 1) {
-        this.set(MUSCLE, 1 + 0.06 * valueNoise3(s * 0.12, t * 0.7, x * 0.7, seed + 10));
+        this.set(this.muscle, 1 + 0.06 * valueNoise3(s * 0.12, t * 0.7, x * 0.7, seed + 10));
         return;
       }
     }
     // Posterior pararenal and flank fat: behind a boundary that curves forward laterally.
     const lateral = ax - halfW - 30;
     if (t > halfD - (lateral > 0 ? 0.6 * lateral : 0)) {
-      this.set(FAT);
+      this.set(this.fat);
       return;
     }
     // Psoas: grows caudally from L1 to the sacrum.
@@ -465,7 +487,7 @@ export class TissueEvaluator {
       const px = (ax - pcx) / r;
       const pt = (t + 0.1 * halfD) / (r * 1.25);
       if (px * px + pt * pt <= 1) {
-        this.set(MUSCLE, 1 + 0.06 * valueNoise3(s * 0.12, t * 0.7, x * 0.7, seed + 5));
+        this.set(this.muscle, 1 + 0.06 * valueNoise3(s * 0.12, t * 0.7, x * 0.7, seed + 5));
         return;
       }
     }
@@ -497,10 +519,10 @@ export class TissueEvaluator {
     const rx = x / (halfW + 45);
     const rt = (t + 0.3 * halfD) / (halfD + 14);
     if (rx * rx + rt * rt < 1) {
-      this.set(FAT);
+      this.set(this.fat);
       return;
     }
-    const b = valueNoise3(s / 14, t / 14, x / 14, seed + 7) + 0.5 * valueNoise3(s / 5, t / 5, x / 5, seed + 8);
+    const b = 1.2 * valueNoise3(s / 12, t / 12, x / 12, seed + 7);
     if (b > 0.7) this.set(BOWEL_FLUID);
     else if (b < -0.75) this.set(BOWEL_GAS);
     else this.set(BOWEL, 1 + 0.3 * b);
