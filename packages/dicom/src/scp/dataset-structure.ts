@@ -16,6 +16,8 @@ export interface DatasetStructure {
   pixelDataOffset?: number;
   /** Number of top-level elements. */
   topLevelElements: number;
+  /** Where the values of the requested top-level tags are (defined-length elements only). */
+  values: Map<number, { vr: string | undefined; offset: number; length: number }>;
 }
 
 /** The dataset does not parse as a sequence of DICOM elements; the message names the tag and offset. */
@@ -40,6 +42,7 @@ class Walker {
   constructor(
     private readonly buf: Buffer,
     private readonly le: boolean,
+    private readonly wanted: ReadonlySet<number>,
   ) {}
 
   u16(pos: number): number {
@@ -111,6 +114,7 @@ class Walker {
         }
       } else {
         this.need(valuePos, len, end, `value of ${hexTag(tag)}`);
+        if (top && this.wanted.has(tag)) top.values.set(tag, { vr, offset: valuePos, length: len });
         pos = valuePos + len;
       }
     }
@@ -139,10 +143,16 @@ class Walker {
 
 /**
  * Checks that `buf[start..]` is a complete dataset in the given encoding; throws
- * {@link DatasetStructureError} naming the tag and offset otherwise.
+ * {@link DatasetStructureError} naming the tag and offset otherwise. Records where the values
+ * of the `wanted` top-level tags are, so identifying attributes need no second parser.
  */
-export function checkDatasetStructure(buf: Buffer, start: number, encoding: DatasetEncoding): DatasetStructure {
-  const result: DatasetStructure = { topLevelElements: 0 };
-  new Walker(buf, encoding.littleEndian).walkElements(start, buf.length, encoding.explicitVr, 0, false, result);
+export function checkDatasetStructure(
+  buf: Buffer,
+  start: number,
+  encoding: DatasetEncoding,
+  wanted: ReadonlySet<number> = new Set(),
+): DatasetStructure {
+  const result: DatasetStructure = { topLevelElements: 0, values: new Map() };
+  new Walker(buf, encoding.littleEndian, wanted).walkElements(start, buf.length, encoding.explicitVr, 0, false, result);
   return result;
 }

@@ -476,6 +476,37 @@ describe('store SCP against dcmtk peers', () => {
     expect((await echo()).code).toBe(0);
   });
 
+  it('streams datasets larger than keepInMemoryBytes through a temp file, with the same guarantees', async () => {
+    const spilling = await startScp({ keepInMemoryBytes: 4096 });
+    try {
+      const sop = newUid();
+      const file = join(dir, 'spill.dcm');
+      const sent = buildTestMrInstance({ sopInstanceUid: sop, rows: 128, columns: 128 });
+      await writeFile(file, sent);
+      const r = await storescu(['-xe'], [file], spilling.port);
+      expect(r.code, r.out).toBe(0);
+      const got = sink.instances.at(-1)!;
+      expect(got.sopInstanceUid).toBe(sop);
+      expect(sha(datasetBytes(await readFile(store.pathOf(got.storageKey))))).toBe(sha(datasetBytes(sent)));
+
+      const badSop = newUid();
+      const ds = datasetBytes(buildTestMrInstance({ sopInstanceUid: badSop, rows: 128, columns: 128 }));
+      const peer = await RawPeer.connect(spilling.port);
+      peer.send(associateRq('LDH_TEST', 'RAWSCU', MR, EXPLICIT_LE));
+      expect((await peer.next())?.type).toBe(0x02);
+      peer.send(pDataTf(1, true, true, cStoreCommand(MR, badSop)));
+      peer.send(pDataTf(1, false, false, ds.subarray(0, 10_000)));
+      peer.send(pDataTf(1, false, true, ds.subarray(10_000, ds.length - 500)));
+      const rsp = await peer.next();
+      expect(rsp && statusOf(rsp.body)).toBe(0xc000);
+      peer.socket.destroy();
+      expect(await readdir(join(dir, 'store', 'tmp'))).toEqual([]);
+      expect(sink.instances.some((i) => i.sopInstanceUid === badSop)).toBe(false);
+    } finally {
+      await spilling.scp.close();
+    }
+  });
+
   it('rejects associations over the limit with local-limit-exceeded', async () => {
     const limited = await startScp({ maxAssociations: 1 });
     try {

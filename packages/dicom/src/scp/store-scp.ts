@@ -115,6 +115,11 @@ export interface StoreScpOptions {
   minFreeBytes?: number;
   /** Metrics instruments; by default a private registry is created (read it via `metrics.registry`). */
   metrics?: ScpMetrics;
+  /**
+   * Datasets up to this size are received in memory and written once complete (default 8 MiB);
+   * larger ones stream to a temp file. Worst-case memory is this times `maxAssociations`.
+   */
+  keepInMemoryBytes?: number;
 }
 
 /** A running storage SCP. */
@@ -126,8 +131,7 @@ export interface StoreScp {
 }
 
 const STATUS_SUCCESS = 0x0000;
-/** Datasets up to this size are also kept in memory until parsed (avoids reading the file back). */
-const KEEP_IN_MEMORY_LIMIT = 16 * 1024 * 1024;
+
 const MAX_NON_DATA_PDU = 1 << 20;
 const PDU_TYPES = new Set([1, 2, 3, 4, 5, 6, 7]);
 
@@ -154,22 +158,35 @@ function abortPdu(source: number, reason: number): Buffer {
 }
 
 /**
- * Forwards dataset bytes into the instance store once the temp file is open (or discards them
- * when the instance is refused), so dcmjs-dimse can get a Writable synchronously while the
- * refusal checks and the file open run asynchronously.
+ * Receives one C-STORE dataset from dcmjs-dimse. Small datasets stay in memory (chunks kept by
+ * reference) and reach the disk in one write once complete and validated, so an invalid one
+ * never touches the disk; beyond `keepLimit` the spool spills to a temp file in the store and
+ * streams the rest there, with back-pressure.
  */
 class DatasetSpool extends Writable {
+  kept: Buffer[] | undefined = [];
+  bytes = 0;
   target: ScpPendingWrite | undefined;
   failure: Error | undefined;
-  bytes = 0;
-  /** The dataset's chunks, kept (by reference) while small, so parsing needs no read-back. */
-  kept: Buffer[] | undefined = [];
+  private spill: Promise<void> | undefined;
 
   constructor(
-    private readonly ready: Promise<ScpPendingWrite | undefined>,
+    private readonly openTarget: () => Promise<ScpPendingWrite | undefined>,
+    private readonly header: Buffer,
+    private readonly keepLimit: number,
     highWaterMark: number,
   ) {
     super({ highWaterMark });
+  }
+
+  /** True once the dataset went to a temp file (too large to keep) or was refused while spilling. */
+  get spilled(): boolean {
+    return this.spill !== undefined;
+  }
+
+  /** Resolves when the temp file (if any) is open and every chunk was handed to it. */
+  spillSettled(): Promise<void> {
+    return this.spill ?? Promise.resolve();
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
@@ -177,25 +194,37 @@ class DatasetSpool extends Writable {
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
-    for (const c of chunks) {
-      this.bytes += c.chunk.length;
-      this.kept?.push(c.chunk);
-    }
-    if (this.kept && this.bytes > KEEP_IN_MEMORY_LIMIT) this.kept = undefined;
-    if (this.target || this.failure) {
-      this.forward(chunks, cb);
+    for (const c of chunks) this.bytes += c.chunk.length;
+    if (!this.spill) {
+      for (const c of chunks) this.kept?.push(c.chunk);
+      if (this.bytes <= this.keepLimit) {
+        cb();
+        return;
+      }
+      this.spill = this.openTarget().then(
+        (target) => {
+          this.target = target;
+          if (target) {
+            target.stream.write(this.header);
+            for (const k of this.kept ?? []) target.stream.write(k);
+          }
+          this.kept = undefined;
+        },
+        (err: unknown) => {
+          this.failure ??= err as Error;
+          this.kept = undefined;
+        },
+      );
+      this.spill.then(() => this.drainInto(cb), () => cb());
       return;
     }
-    this.ready.then(
-      (target) => {
-        this.target = target;
-        this.forward(chunks, cb);
-      },
-      (err: unknown) => {
-        this.failure ??= err as Error;
-        cb();
-      },
-    );
+    this.spill.then(() => this.forward(chunks, cb), () => cb());
+  }
+
+  private drainInto(cb: (err?: Error | null) => void): void {
+    const stream = this.target?.stream;
+    if (!stream || stream.destroyed || !stream.writableNeedDrain) cb();
+    else stream.once('drain', () => cb());
   }
 
   private forward(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
@@ -211,13 +240,65 @@ class DatasetSpool extends Writable {
   }
 }
 
+function commandElement(element: number, value: Buffer): Buffer {
+  const h = Buffer.alloc(8);
+  h.writeUInt16LE(0x0000, 0);
+  h.writeUInt16LE(element, 2);
+  h.writeUInt32LE(value.length, 4);
+  return Buffer.concat([h, value]);
+}
+
+function paddedValue(text: string, pad: number): Buffer {
+  const b = Buffer.from(text, 'latin1');
+  return b.length % 2 === 0 ? b : Buffer.concat([b, Buffer.from([pad])]);
+}
+
+function u16(v: number): Buffer {
+  const b = Buffer.alloc(2);
+  b.writeUInt16LE(v, 0);
+  return b;
+}
+
+/**
+ * A complete P-DATA-TF PDU carrying a C-STORE-RSP command set (implicit VR little endian,
+ * PS3.7 9.3.1.2), elements in ascending tag order. Status and comment are ours; UIDs come from
+ * the request as dcmjs-dimse decoded it.
+ */
+function cStoreResponsePdu(job: Pick<StoreJob, 'sopClassUid' | 'sopInstanceUid' | 'presentationContextId' | 'messageId'>, answer: { status: number; comment?: string }): Buffer {
+  const elements = [
+    commandElement(0x0002, paddedValue(job.sopClassUid, 0x00)),
+    commandElement(0x0100, u16(0x8001)),
+    commandElement(0x0120, u16(job.messageId)),
+    commandElement(0x0800, u16(0x0101)),
+    commandElement(0x0900, u16(answer.status)),
+  ];
+  if (answer.comment) {
+    elements.push(commandElement(0x0902, paddedValue(answer.comment.replace(/[\\\r\n]/g, ' ').slice(0, 64), 0x20)));
+  }
+  elements.push(commandElement(0x1000, paddedValue(job.sopInstanceUid, 0x00)));
+  const body = Buffer.concat(elements);
+  const groupLength = Buffer.alloc(4);
+  groupLength.writeUInt32LE(body.length, 0);
+  const command = Buffer.concat([commandElement(0x0000, groupLength), body]);
+  const pdu = Buffer.alloc(12);
+  pdu.writeUInt8(0x04, 0);
+  pdu.writeUInt32BE(6 + command.length, 2);
+  pdu.writeUInt32BE(2 + command.length, 6);
+  pdu.writeUInt8(job.presentationContextId, 10);
+  pdu.writeUInt8(0x03, 11); // command, last fragment
+  return Buffer.concat([pdu, command]);
+}
+
 interface StoreJob {
   spool: DatasetSpool;
   header: Buffer;
-  ready: Promise<ScpPendingWrite | undefined>;
+  /** Resolves once the admission checks (closing, disk space, sink overload) have run. */
+  admitted: Promise<void>;
   refusal?: ScpError;
   sopClassUid: string;
   sopInstanceUid: string;
+  presentationContextId: number;
+  messageId: number;
 }
 
 interface Connection {
@@ -254,6 +335,7 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
   const maxPduLength = opts.maxPduLength ?? 256 * 1024;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
   const associationTimeoutMs = opts.associationTimeoutMs ?? 30_000;
+  const keepInMemoryBytes = opts.keepInMemoryBytes ?? 8 * 1024 * 1024;
   const allowList = opts.allowList?.map((p) => ({ aeTitle: p.aeTitle.trim(), ip: p.ip ? normalizeIp(p.ip) : undefined }));
   const connections = new Set<Connection>();
   const inFlightStores = new Set<Promise<unknown>>();
@@ -272,64 +354,63 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
     return freeCache.free < opts.minFreeBytes;
   }
 
-  /** Decides (asynchronously) whether we take the instance and opens its temp file with our meta header. */
-  async function prepareWrite(job: StoreJob, header: Buffer): Promise<ScpPendingWrite | undefined> {
+  /** Decides whether we take the instance; a refusal is answered 0xA700 after the dataset is read. */
+  async function admit(job: StoreJob): Promise<void> {
+    if (job.refusal) return;
+    if (closing) job.refusal = new OutOfResourcesError('SCP is shutting down');
+    else if (await diskLow()) job.refusal = new OutOfResourcesError('insufficient disk space');
+    else if (opts.sink.isOverloaded && (await opts.sink.isOverloaded())) job.refusal = new OutOfResourcesError('ingest is overloaded, retry later');
+  }
+
+  /** Opens the temp file for a job once admitted; undefined when refused. */
+  async function openForJob(job: StoreJob): Promise<ScpPendingWrite | undefined> {
+    await job.admitted;
     if (job.refusal) return undefined;
-    if (closing) {
-      job.refusal = new OutOfResourcesError('SCP is shutting down');
-      return undefined;
-    }
-    if (await diskLow()) {
-      job.refusal = new OutOfResourcesError('insufficient disk space');
-      return undefined;
-    }
-    if (opts.sink.isOverloaded && (await opts.sink.isOverloaded())) {
-      job.refusal = new OutOfResourcesError('ingest is overloaded, retry later');
-      return undefined;
-    }
     const pending = await opts.store.beginWrite();
     pending.stream.on('error', (err) => {
       job.spool.failure ??= err;
     });
-    pending.stream.write(header);
     return pending;
   }
 
-  function respond(request: CStoreRequest, status: number, comment?: string): CStoreResponse {
-    const rsp = dimse.responses.CStoreResponse.fromRequest(request);
-    rsp.setStatus(status);
-    if (comment) rsp.setErrorComment(comment.replace(/[\\\r\n]/g, ' ').slice(0, 64));
-    return rsp;
+  /** The C-STORE-RSP to send: status and an optional comment (≤ 64 chars, no PHI). */
+  interface StoreAnswer {
+    status: number;
+    comment?: string;
   }
 
-  /** Everything after the last dataset byte: durability, validation, sink, status. Never throws. */
-  async function completeStore(conn: Connection, request: CStoreRequest, job: StoreJob): Promise<CStoreResponse> {
+  /**
+   * Everything after the last dataset byte: validation, durability (fsync + rename), the sink,
+   * the status. Never throws; the caller writes the response.
+   */
+  async function completeStore(conn: Connection, job: StoreJob): Promise<StoreAnswer> {
     const t0 = performance.now();
     const sopInstanceUid = job.sopInstanceUid;
     let pending: ScpPendingWrite | undefined;
     let outcome = 'failed';
     try {
       await finished(job.spool);
-      pending = await job.ready;
-      if (!pending) throw job.refusal ?? new OutOfResourcesError('instance refused');
+      await job.admitted;
+      await job.spool.spillSettled();
+      pending = job.spool.target;
+      if (job.refusal) throw job.refusal;
       if (job.spool.failure) throw new OutOfResourcesError(`write failed: ${job.spool.failure.message}`, { cause: job.spool.failure });
-      // fdatasync runs in the thread pool while this thread parses the in-memory copy.
-      const sealing = pending.seal();
-      sealing.catch(() => undefined);
-      const kept = job.spool.kept;
-      job.spool.kept = undefined;
       let identity: InstanceIdentity;
-      try {
-        identity = kept ? identifyPart10(Buffer.concat([job.header, ...kept])) : await identifyStoredInstance(pending.tempPath, (await sealing).sizeBytes);
-      } finally {
-        await sealing.catch(() => undefined);
-      }
-      await sealing;
-      if (identity.sopInstanceUid !== job.sopInstanceUid) {
-        throw new SopMismatchError('dataset SOPInstanceUID differs from the C-STORE request');
-      }
-      if (identity.sopClassUid !== job.sopClassUid) {
-        throw new SopMismatchError('dataset SOPClassUID differs from the C-STORE request');
+      if (!job.spool.spilled) {
+        // Kept in memory: validate first, so an invalid dataset never reaches the disk.
+        const file = Buffer.concat([job.header, ...(job.spool.kept ?? [])]);
+        job.spool.kept = undefined;
+        identity = identifyPart10(file);
+        checkAgainstCommand(identity, job);
+        pending = await opts.store.beginWrite();
+        pending.stream.on('error', () => undefined); // surfaces through seal()
+        pending.stream.end(file);
+        await pending.seal();
+      } else {
+        if (!pending) throw new OutOfResourcesError('instance refused');
+        await pending.seal();
+        identity = await identifyStoredInstance(pending.tempPath);
+        checkAgainstCommand(identity, job);
       }
       const stored = await pending.commit();
       const instance: ReceivedInstance = {
@@ -358,7 +439,7 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
         { assoc: conn.id, sopInstanceUid, sha256: stored.sha256, sizeBytes: stored.sizeBytes, outcome, ms: Math.round(performance.now() - t0) },
         'instance stored',
       );
-      return respond(request, STATUS_SUCCESS);
+      return { status: STATUS_SUCCESS };
     } catch (err) {
       if (pending) await pending.abort().catch(() => undefined);
       const status = err instanceof ScpError ? err.status : 0xa700;
@@ -369,10 +450,15 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
         { assoc: conn.id, callingAeTitle: conn.callingAeTitle, sopInstanceUid, status: statusHex(status), reason: (err as Error).message },
         'C-STORE failed',
       );
-      return respond(request, status, (err as Error).message);
+      return { status, comment: (err as Error).message };
     } finally {
       metrics.storeDuration.observe({ outcome }, (performance.now() - t0) / 1000);
     }
+  }
+
+  function checkAgainstCommand(identity: InstanceIdentity, job: StoreJob): void {
+    if (identity.sopInstanceUid !== job.sopInstanceUid) throw new SopMismatchError('dataset SOPInstanceUID differs from the C-STORE request');
+    if (identity.sopClassUid !== job.sopClassUid) throw new SopMismatchError('dataset SOPClassUID differs from the C-STORE request');
   }
 
   function endConnection(conn: Connection, ending: AssociationSummary['ending']): void {
@@ -456,8 +542,14 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       override createStoreWritableStream(context: PresentationContext, request: CStoreRequest): Writable {
         const sopClassUid = String(request.getAffectedSopClassUid() ?? '').replace(/\0/g, '').trim();
         const sopInstanceUid = String(request.getAffectedSopInstanceUid() ?? '').replace(/\0/g, '').trim();
-        const job = { sopClassUid, sopInstanceUid } as StoreJob;
-        const transferSyntaxUid = context?.getResult() === PresentationContextResult.Accept ? context.getAcceptedTransferSyntaxUid() : undefined;
+        const accepted = context?.getResult() === PresentationContextResult.Accept;
+        const transferSyntaxUid = accepted ? context.getAcceptedTransferSyntaxUid() : undefined;
+        const job = {
+          sopClassUid,
+          sopInstanceUid,
+          presentationContextId: context?.getPresentationContextId() ?? 0,
+          messageId: request.getMessageId(),
+        } as StoreJob;
         if (!transferSyntaxUid) {
           job.refusal = new ScpError('presentation context not accepted', 0x0122);
         } else if (context.getAbstractSyntaxUid() !== sopClassUid || !STORAGE_SOP_CLASSES.has(sopClassUid)) {
@@ -465,7 +557,7 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
         } else if (!isValidUid(sopInstanceUid)) {
           job.refusal = new ScpError('AffectedSOPInstanceUID is not a valid UID', 0xc000);
         }
-        const header = transferSyntaxUid
+        job.header = transferSyntaxUid
           ? buildPart10Header({
               mediaStorageSopClassUid: sopClassUid,
               mediaStorageSopInstanceUid: sopInstanceUid,
@@ -473,12 +565,11 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
               sourceApplicationEntityTitle: conn.callingAeTitle,
             })
           : Buffer.alloc(0);
-        job.header = header;
-        job.ready = prepareWrite(job, header);
-        // Swallow here; completeStore() reports it. Avoids an unhandled rejection if the association dies first.
-        job.ready.catch(() => undefined);
-        job.spool = new DatasetSpool(job.ready, 4 * maxPduLength);
-        // Real back-pressure: stop reading the socket while the disk is behind.
+        job.admitted = admit(job).catch((err: unknown) => {
+          job.refusal ??= new OutOfResourcesError(`admission check failed: ${(err as Error).message}`);
+        });
+        job.spool = new DatasetSpool(() => openForJob(job), job.header, keepInMemoryBytes, 4 * maxPduLength);
+        // Real back-pressure once spilled to disk: stop reading the socket while the disk is behind.
         const spoolWrite = job.spool.write.bind(job.spool) as (chunk: Buffer) => boolean;
         job.spool.write = ((chunk: Buffer) => {
           const ok = spoolWrite(chunk);
@@ -505,13 +596,16 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
         const job = conn.pending.get(request);
         conn.pending.delete(request);
         if (!job) {
-          callback(respond(request, 0xc000, 'no dataset received'));
+          const rsp = dimse.responses.CStoreResponse.fromRequest(request);
+          rsp.setStatus(0xc000);
+          callback(rsp);
           return;
         }
         conn.inFlight += 1;
-        const work = completeStore(conn, request, job)
-          .then((rsp) => {
-            if (!conn.socket.destroyed) callback(rsp);
+        const work = completeStore(conn, job)
+          .then((answer) => {
+            // Written directly (one small PDU) rather than through dcmjs-dimse's dataset encoder: hot path.
+            if (!conn.socket.destroyed) conn.socket.write(cStoreResponsePdu(job, answer));
           })
           .catch((err: unknown) => log.error({ assoc: conn.id, err }, 'C-STORE response failed'))
           .finally(() => {
@@ -632,7 +726,10 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       // Datasets that never completed: throw their temp files away.
       for (const job of conn.pending.values()) {
         job.spool.destroy();
-        void job.ready.then((p) => p?.abort()).catch(() => undefined);
+        void job.spool
+          .spillSettled()
+          .then(() => job.spool.target?.abort())
+          .catch(() => undefined);
       }
       conn.pending.clear();
       if (!conn.associated) return;
