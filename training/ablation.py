@@ -63,6 +63,10 @@ def main() -> None:
                 sds[level][NAMES[v]] = {k: val[1] for k, val in ms.items()}
             with open(os.path.join(args.out, "ablation.json"), "w") as f:
                 json.dump(results, f, indent=2)
+            # Partial tables after every variant, so an interrupted grid still reports what ran.
+            partial = md + [format_table(f"{name} set, per {lv}", rows[lv], sds[lv]) for lv in ("image", "study")]
+            with open(os.path.join(args.out, "ablation.md"), "w") as f:
+                f.write("\n".join(partial) + f"\nElapsed {(time.time() - t0) / 60:.1f} min (in progress).\n")
         for level in ("image", "study"):
             md.append(format_table(f"{name} set, per {level}", rows[level], sds[level]))
         with open(os.path.join(args.out, "ablation.md"), "w") as f:
