@@ -21,7 +21,7 @@ export {
   type SessionSignature,
   type SessionLogger,
 } from './session-pool.js';
-export { loadModel, type LoadedModel } from './load-model.js';
+export { loadModel, type LoadedModel, type LoadModelOptions } from './load-model.js';
 export {
   classifyImages,
   softmax2,

@@ -4,7 +4,8 @@
  * first study.
  */
 import { loadModelCard, type ModelCard } from './model-card.js';
-import { ModelCardError } from './errors.js';
+import { ModelCardError, ModelLoadError } from './errors.js';
+import { classifyImages } from './infer.js';
 import { createModelSession, type ExecutionProvider, type SessionOptions, type SessionPool } from './session-pool.js';
 
 /** A model ready to classify: its card, its session and what ran it. */
@@ -49,20 +50,26 @@ function checkSignature(card: ModelCard, session: SessionPool, onnxPath: string)
   }
 }
 
+/** Options of {@link loadModel}: the session pool's, plus the start-up warm-up. */
+export interface LoadModelOptions extends SessionOptions {
+  /**
+   * Run one all-zero image through every session before returning (default true): the first run
+   * allocates ORT's arena and picks kernels, so without it the first study pays for that — and an
+   * operator that only fails at run time fails the start-up instead.
+   */
+  warmUp?: boolean;
+}
+
 /**
- * Loads the card at `cardPath`, verifies the ONNX file's sha256, creates its session (CUDA with
- * CPU fallback when asked) and checks the graph's input/output names and shapes against the card.
+ * Loads the card at `cardPath`, verifies the ONNX file's sha256, creates its session pool (CUDA
+ * with CPU fallback when asked), checks the graph's input/output names and shapes against the card
+ * and warms every session up.
  */
-export async function loadModel(cardPath: string, options: SessionOptions = {}): Promise<LoadedModel> {
+export async function loadModel(cardPath: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const { card, onnxPath } = await loadModelCard(cardPath);
-  const session = await createModelSession(onnxPath, options);
-  try {
-    checkSignature(card, session, onnxPath);
-  } catch (err) {
-    await session.dispose();
-    throw err;
-  }
-  return {
+  const { warmUp = true, ...sessionOptions } = options;
+  const session = await createModelSession(onnxPath, sessionOptions);
+  const model: LoadedModel = {
     card,
     cardPath,
     onnxPath,
@@ -73,4 +80,20 @@ export async function loadModel(cardPath: string, options: SessionOptions = {}):
     imageLength: card.input.channels * card.input.size * card.input.size,
     dispose: () => session.dispose(),
   };
+  try {
+    checkSignature(card, session, onnxPath);
+    if (warmUp) {
+      // One single-image batch per session: the pool hands each idle session one of them.
+      const zeros = Array.from({ length: session.poolSize }, () => new Float32Array(model.imageLength));
+      try {
+        await classifyImages(model, zeros, { batchSize: 1 });
+      } catch (err) {
+        throw new ModelLoadError(onnxPath, `warm-up run failed: ${(err as Error).message}`, { cause: err });
+      }
+    }
+  } catch (err) {
+    await session.dispose();
+    throw err;
+  }
+  return model;
 }

@@ -11,6 +11,7 @@ import {
   loadModel,
   ModelCardError,
   ModelInputError,
+  ModelLoadError,
   softmax2,
   type LoadedModel,
   type SessionLogger,
@@ -110,6 +111,24 @@ describe('loadModel', () => {
       overrides: { input: { ...(tiny.card['input'] as object), name: 'pixels' } },
     });
     await expect(loadModel(other.cardPath, { logger: recorder() })).rejects.toThrow(/graph has no input "pixels"/);
+  });
+
+  it('fails start-up, not the first study, when the model only breaks at run time (warm-up)', async () => {
+    const sub = await mkdtemp(join(dir, 'broken-run-'));
+    const broken = await writeTinyModel(sub, { size: SIZE, brokenAtRun: true });
+    const err = await loadModel(broken.cardPath, { poolSize: 2, intraOpThreads: 1, logger: recorder() }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(ModelLoadError);
+    expect((err as Error).message).toMatch(/warm-up run failed/);
+    // Without the warm-up the same model loads, and fails on its first images instead.
+    const lazy = await loadModel(broken.cardPath, { poolSize: 1, intraOpThreads: 1, warmUp: false, logger: recorder() });
+    try {
+      await expect(classifyImages(lazy, [tensor(1)])).rejects.toThrow(/ONNX Runtime run failed/);
+    } finally {
+      await lazy.dispose();
+    }
   });
 
   it('refuses non-positive thread and pool sizes', async () => {

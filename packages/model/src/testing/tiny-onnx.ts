@@ -38,6 +38,7 @@ const fieldString = (no: number, s: string): Field => fieldBytes(no, [...Buffer.
 const message = (...fields: Field[]): number[] => fields.flat();
 
 const ONNX_FLOAT = 1;
+const ONNX_INT64 = 7;
 const ATTR_INT = 2;
 
 function tensorProto(name: string, dims: number[], values: number[]): number[] {
@@ -71,12 +72,24 @@ export const TINY_WEIGHTS: ReadonlyArray<readonly [number, number]> = [
 ];
 export const TINY_BIAS: readonly [number, number] = [0.1, -0.2];
 
-/** Serialises the fixture model for input size `size` (opset 17, dynamic batch `N`). */
-export function tinyOnnxModel(size: number): Buffer {
+function int64TensorProto(name: string, values: number[]): number[] {
+  const raw = Buffer.from(new BigInt64Array(values.map(BigInt)).buffer);
+  return message(fieldVarint(1, values.length), fieldVarint(2, ONNX_INT64), fieldString(8, name), fieldBytes(9, [...raw]));
+}
+
+/**
+ * Serialises the fixture model for input size `size` (opset 17, dynamic batch `N`). With
+ * `brokenAtRun`, the graph loads and declares the right I/O but every run of a single image fails
+ * (a Reshape of 3 values to [-1, 5]), like a model with an operator that only fails at run time.
+ */
+export function tinyOnnxModel(size: number, opts: { brokenAtRun?: boolean } = {}): Buffer {
+  const head = opts.brokenAtRun
+    ? [fieldBytes(1, node('Reshape', ['features', 'shape'], ['logits'])), fieldBytes(5, int64TensorProto('shape', [-1, 5]))]
+    : [fieldBytes(1, node('Gemm', ['features', 'W', 'b'], ['logits']))];
   const graph = message(
     fieldBytes(1, node('GlobalAveragePool', ['image'], ['pooled'])),
     fieldBytes(1, node('Flatten', ['pooled'], ['features'], [['axis', 1]])),
-    fieldBytes(1, node('Gemm', ['features', 'W', 'b'], ['logits'])),
+    ...head,
     fieldString(2, 'ldh-tiny-fixture'),
     fieldBytes(5, tensorProto('W', [3, 2], TINY_WEIGHTS.flat())),
     fieldBytes(5, tensorProto('b', [2], [...TINY_BIAS])),
@@ -119,10 +132,10 @@ export interface TinyModelFiles {
 /** Writes `tiny.onnx` + `tiny.json` (a valid card) into `dir`; `overrides` patch the card. */
 export async function writeTinyModel(
   dir: string,
-  opts: { size?: number; overrides?: Record<string, unknown> } = {},
+  opts: { size?: number; overrides?: Record<string, unknown>; brokenAtRun?: boolean } = {},
 ): Promise<TinyModelFiles> {
   const size = opts.size ?? 16;
-  const bytes = tinyOnnxModel(size);
+  const bytes = tinyOnnxModel(size, { brokenAtRun: opts.brokenAtRun ?? false });
   const onnxPath = join(dir, 'tiny.onnx');
   await writeFile(onnxPath, bytes);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
