@@ -37,6 +37,7 @@ def main() -> None:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--variants", default=",".join(VARIANTS))
+    ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     results = {}
@@ -55,7 +56,7 @@ def main() -> None:
             summary = train.main(["--data", data, "--run-dir", run_dir, "--size", str(args.size), "--epochs", str(args.epochs),
                                   "--max-steps", str(args.max_steps), "--batch", str(args.batch), "--folds", str(args.folds),
                                   "--max-studies", str(args.max_studies), "--seed", str(args.seed), "--variant", v, "--cv",
-                                  "--log-every", "8", "--cache-dir", os.path.join(args.out, "cache")])
+                                  "--log-every", "8", "--threads", str(args.threads), "--cache-dir", os.path.join(args.out, "cache")])
             results[f"{name}/{v}"] = {k: summary[k] for k in ("test_image_mean_sd", "test_study_mean_sd", "durationMin")}
             for level in ("image", "study"):
                 ms = summary[f"test_{level}_mean_sd"]
