@@ -9,7 +9,7 @@
 //     replaces — one session called directly on the main thread;
 //  3. peak RSS; then one JSON line with everything.
 //
-// Needs the built package:  npx turbo run build --filter=@ldh/model
+// Needs the built package:  npm run build   (or: npx turbo run build --filter=@ldh/model)
 // Usage: node bench/model/bench.mjs [--card models/<name>.json] [--images 48] [--batches 1,8,16]
 //          [--pool <sessions>] [--threads <intra-op per session>] [--repeats 3] [--no-layouts]
 // Default card: the newest non-placeholder card in models/, else the placeholder.
