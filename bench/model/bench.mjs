@@ -7,7 +7,8 @@
 //     share the worker's host): one session × N threads with ORT's default spin-waiting, the same
 //     without spinning, N one-thread sessions (the default), and — as the reference the pool
 //     replaces — one session called directly on the main thread;
-//  3. peak RSS; then one JSON line with everything.
+//  3. the latency of one study (21 images, default batch size) on the default pool;
+//  4. peak RSS; then one JSON line with everything.
 //
 // Needs the built package:  npm run build   (or: npx turbo run build --filter=@ldh/model)
 // Usage: node bench/model/bench.mjs [--card models/<name>.json] [--images 48] [--batches 1,8,16]
@@ -132,6 +133,16 @@ async function main() {
       `${String(x.batchSize).padStart(5)}  ${x.imagesPerS.toFixed(1).padStart(8)}  ${x.ratioVsBatch1.toFixed(2).padStart(16)}  ${x.maxLoopDelayMs.toFixed(1).padStart(23)}`,
     );
   }
+  // One study as the worker sees it: 3 + 3 sagittal + 15 axial images (ldh-input-v1), default batch.
+  const studyImages = images.slice(0, Math.min(21, nImages));
+  const studyRuns = [];
+  for (let r = 0; r < repeats; r++) studyRuns.push(await measure(() => classifyImages(model, studyImages)));
+  const study = {
+    images: studyImages.length,
+    medianMs: median(studyRuns.map((x) => x.ms)),
+    maxLoopDelayMs: Math.max(...studyRuns.map((x) => x.maxLoopDelayMs)),
+  };
+  console.log(`one study (${study.images} images, default batch): ${study.medianMs.toFixed(0)} ms median, event loop delayed ≤ ${study.maxLoopDelayMs.toFixed(0)} ms`);
   const rssDefault = peakRssBytes();
   await model.dispose();
 
@@ -154,6 +165,7 @@ async function main() {
       ratioVsBatch1: round(x.ratioVsBatch1, 3),
       maxLoopDelayMs: round(x.maxLoopDelayMs, 1),
     })),
+    study: { images: study.images, medianMs: round(study.medianMs, 1), maxLoopDelayMs: round(study.maxLoopDelayMs, 1) },
     layouts,
     peakRssMiB: { beforeLoad: mib(rssBefore), defaultPool: mib(rssDefault), end: mib(peakRssBytes()) },
   };
