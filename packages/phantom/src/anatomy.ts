@@ -160,7 +160,7 @@ export function buildAnatomy(prng: Prng, truths: readonly LevelTruth[]): Anatomy
   const sacralSlope = (sacralSlopeDeg * Math.PI) / 180;
   const lordosis = ((sacralSlopeDeg + prng.uniform(6, 20)) * Math.PI) / 180;
   const sTop = discCentres[0] !== undefined ? discCentres[0] + 30 * scale : 190;
-  const wAt = (q: number): number => 1.35 - 0.7 * (q / sTop);
+  // Curvature weight w(q) = 1.35 - 0.7 q / sTop: larger caudally; its integral over [0, sTop] is wInt.
   const wInt = sTop * (1.35 - 0.35);
   // The lumbosacral angle: part of the lordosis bends at L5-S1, spread over ~36 mm of arc so the
   // straightened coordinates do not fold behind the spine.
@@ -173,13 +173,12 @@ export function buildAnatomy(prng: Prng, truths: readonly LevelTruth[]): Anatomy
     const ls = lsAngle * smooth((q - lsLo) / (lsHi - lsLo));
     if (q <= 0) return -sacralSlope - lsAngle - 0.006 * q + ls;
     if (q <= sTop) {
-      // integral of wAt from 0 to q
+      // integral of w from 0 to q
       const integral = 1.35 * q - (0.35 * q * q) / sTop;
       return -sacralSlope - lsAngle + ls + (rest * integral) / wInt;
     }
     return -sacralSlope + lordosis - 0.0025 * (q - sTop);
   };
-  void wAt;
   const anchorS = discCentres[2] ?? 80;
   const curve = new SpineCurve(alphaAt, -260, 520, 1, anchorS, prng.uniform(-15, 15), prng.uniform(-40, 40));
 

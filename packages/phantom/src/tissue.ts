@@ -187,7 +187,6 @@ export class TissueEvaluator {
       if (this.posteriorElements(s, tp, x, Ca, Cw)) return;
     }
     this.softTissue(s, t, x, halfD, halfW, tp, Ca, Cw);
-    void a;
   }
 
   private column(s: number, t: number, x: number, halfD: number, halfW: number): boolean {
