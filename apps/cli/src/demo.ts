@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { pino } from 'pino';
 import { createLogger } from '@ldh/config';
 import { createDb, listStudyAudit, migrateDeploy, repoRoot } from '@ldh/db';
 import { storeFiles } from '@ldh/dicom';
@@ -85,7 +86,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     };
     const db = createDb(pg.url);
     cleanups.push(() => db.$disconnect());
-    const logger = createLogger('ldh-demo', { level: logLevel as 'warn' });
+    // Logs go to stderr: stdout carries only the summary (and --json stays parseable).
+    const logger = createLogger('ldh-demo', { level: logLevel as 'warn' }, pino.destination(2));
     const scp = await startScp(
       loadScpEnv({ ...common, LDH_SCP_HOST: '127.0.0.1', LDH_SCP_PORT: String(scpPort), LDH_ALLOWED_PEERS: 'LDH_DEMO@127.0.0.1', LDH_QUIET_PERIOD_MS: '2000', LDH_MIN_FREE_BYTES: String(256 * 1024 ** 2) }),
       { logger, db },

