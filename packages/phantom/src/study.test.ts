@@ -216,7 +216,7 @@ describe('truth and label', () => {
 describe('herniation visibility', () => {
   // Same seed and the same degeneration: the only difference is the L4-L5 herniation.
   const base: Partial<LevelTruth> = { degeneration: 0.5, position: 'central' };
-  const opts = { seed: 21, matrix: 160, sagittalSlices: 13, axialSlicesPerLevel: 3 } as const;
+  const opts = { seed: 21, matrix: 128, sagittalSlices: 11, axialSlicesPerLevel: 3 } as const;
   const none = generateStudy({ ...opts, levels: { 'L4-L5': { ...base, grade: 'none' } } });
   const extr = generateStudy({ ...opts, levels: { 'L4-L5': { ...base, grade: 'extrusion', sizeMm: 8 } } });
 
