@@ -71,6 +71,20 @@ describe('createInstanceStore', () => {
     expect(await listFiles(join(root, 'objects'))).toEqual([]);
   });
 
+  it('writeObject stores an in-memory object at its content address (hashing it, or trusting a given digest)', async () => {
+    const store = await createInstanceStore({ rootDir: root });
+    const data = Buffer.alloc(200_000, 9);
+    const sha = createHash('sha256').update(data).digest('hex');
+    const a = await store.writeObject(data);
+    expect(a.sha256).toBe(sha);
+    expect((await readFile(a.path)).equals(data)).toBe(true);
+    const b = await store.writeObject(data, { sha256: sha });
+    expect(b.storageKey).toBe(a.storageKey);
+    expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    const full = await createInstanceStore({ rootDir: root, minFreeBytes: Number.MAX_SAFE_INTEGER });
+    await expect(full.writeObject(data)).rejects.toBeInstanceOf(InsufficientSpaceError);
+  });
+
   it('storing identical bytes twice yields one object', async () => {
     const store = await createInstanceStore({ rootDir: root });
     const keys: string[] = [];

@@ -58,6 +58,12 @@ export interface InstanceStore {
   readonly sweptTempFiles: number;
   /** Starts writing a new object into `tmp/`; refuses with {@link InsufficientSpaceError} when the disk is low. */
   beginWrite(): Promise<PendingWrite>;
+  /**
+   * Writes a complete object held in memory: temp file, one write, fdatasync, rename, directory
+   * fsync — the fewest steps to durable. `sha256`, when given, must be the digest of `data`
+   * (a receiver that hashed while receiving saves hashing twice).
+   */
+  writeObject(data: Buffer, opts?: { sha256?: string }): Promise<StoredObject>;
   /** False when free space is below `minFreeBytes`: callers answer "out of resources" instead of writing. */
   hasSpace(): Promise<boolean>;
   /** Free bytes available to this process on the store's filesystem (fresh reading). */
@@ -73,6 +79,7 @@ export interface InstanceStore {
 const STORAGE_KEY = /^objects\/([0-9a-f]{2})\/([0-9a-f]{2})\/([0-9a-f]{64})\.dcm$/;
 const TEMP_NAME = /^(\d+)-[0-9a-f]+\.tmp$/;
 const STREAM_HIGH_WATER_MARK = 1 << 20;
+const DIR_HANDLE_CACHE = 256;
 
 /** The storage key of a sha256: two directory levels keep folders small even at millions of objects. */
 export function storageKeyForSha256(sha256: string): string {
@@ -115,18 +122,47 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
     return (await cachedFreeBytes()) >= minFreeBytes;
   }
 
-  /** mkdir -p for the two fan-out levels, fsyncing each parent that gained an entry. */
-  async function ensureObjectDir(dir: string): Promise<void> {
-    if (knownDirs.has(dir)) return;
+  /**
+   * mkdir -p for the two fan-out levels. Returns the directories that gained an entry and so
+   * must be fsynced before the object counts as durable (the caller fsyncs them together).
+   */
+  async function ensureObjectDir(dir: string): Promise<string[]> {
+    if (knownDirs.has(dir)) return [];
     const parent = dirname(dir);
-    if (!knownDirs.has(parent) && parent !== objectsDir) await ensureObjectDir(parent);
+    const toSync = knownDirs.has(parent) || parent === objectsDir ? [] : await ensureObjectDir(parent);
     try {
       await mkdir(dir);
-      await fsyncDir(parent);
+      toSync.push(parent);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
     knownDirs.add(dir);
+    return toSync;
+  }
+
+  /** Directory handles kept open for fsync (one open+close fewer per object); bounded LRU. */
+  const dirHandles = new Map<string, Promise<FileHandle>>();
+  async function fsyncDirCached(dir: string): Promise<void> {
+    let h = dirHandles.get(dir);
+    if (h) {
+      dirHandles.delete(dir); // re-insert: most recently used last
+    } else {
+      h = open(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+      h.catch(() => undefined);
+      if (dirHandles.size >= DIR_HANDLE_CACHE) {
+        const [oldest, oldHandle] = dirHandles.entries().next().value as [string, Promise<FileHandle>];
+        dirHandles.delete(oldest);
+        // Closed after any fsync in flight on it has finished.
+        void oldHandle.then((fh) => setTimeout(() => void fh.close().catch(() => undefined), 1000)).catch(() => undefined);
+      }
+    }
+    dirHandles.set(dir, h);
+    try {
+      await (await h).sync();
+    } catch (err) {
+      dirHandles.delete(dir);
+      throw err;
+    }
   }
 
   async function sweepTemp(): Promise<number> {
@@ -217,10 +253,7 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
         try {
           const storageKey = storageKeyForSha256(sha256);
           const path = join(rootDir, storageKey);
-          const dir = dirname(path);
-          await ensureObjectDir(dir);
-          await rename(tempPath, path);
-          await fsyncDir(dir);
+          await publish(tempPath, path);
           state = 'committed';
           return { sha256, sizeBytes, storageKey, path };
         } catch (err) {
@@ -250,8 +283,47 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
     }
   }
 
+  /** Renames a durable temp file to its content address and makes the new name durable. */
+  async function publish(tempPath: string, path: string): Promise<void> {
+    const dir = dirname(path);
+    const created = await ensureObjectDir(dir);
+    await rename(tempPath, path);
+    // The new name and any new fan-out directories: fsynced together (one journal commit on
+    // most filesystems) instead of one after the other.
+    await Promise.all([dir, ...created].map((d) => fsyncDirCached(d)));
+  }
+
+  async function writeObject(data: Buffer, opts: { sha256?: string } = {}): Promise<StoredObject> {
+    if (!(await hasSpace())) throw new InsufficientSpaceError(freeCache?.bytes ?? 0, minFreeBytes);
+    const sha256 = opts.sha256 ?? createHash('sha256').update(data).digest('hex');
+    const tempPath = join(tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}.tmp`);
+    const storageKey = storageKeyForSha256(sha256);
+    const path = join(rootDir, storageKey);
+    let fh: FileHandle | undefined;
+    try {
+      fh = await open(tempPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o640);
+      let offset = 0;
+      while (offset < data.length) {
+        const { bytesWritten } = await fh.write(data, offset, data.length - offset);
+        offset += bytesWritten;
+      }
+      await fh.datasync();
+      await fh.close();
+      fh = undefined;
+      await publish(tempPath, path);
+      return { sha256, sizeBytes: data.length, storageKey, path };
+    } catch (err) {
+      await fh?.close().catch(() => undefined);
+      await unlink(tempPath).catch(() => undefined);
+      if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
+        throw new InsufficientSpaceError(freeCache?.bytes ?? 0, minFreeBytes, { cause: err });
+      }
+      throw err instanceof StorageError ? err : new StorageError(`write failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
   const sweptTempFiles = await sweepTemp();
-  return { rootDir, sweptTempFiles, beginWrite, hasSpace, freeBytes, pathOf, exists, sweepTemp };
+  return { rootDir, sweptTempFiles, beginWrite, writeObject, hasSpace, freeBytes, pathOf, exists, sweepTemp };
 }
 
 /** fsync a directory so that a rename or create inside it survives a power cut. */

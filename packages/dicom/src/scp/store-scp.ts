@@ -1,5 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
+import { createHash, type Hash } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -33,6 +34,7 @@ const { PresentationContextResult, RejectResult, RejectSource, RejectReason, Abo
  */
 export interface ScpInstanceStore {
   beginWrite(): Promise<ScpPendingWrite>;
+  writeObject(data: Buffer, opts?: { sha256?: string }): Promise<{ sha256: string; sizeBytes: number; storageKey: string }>;
   hasSpace(): Promise<boolean>;
   freeBytes(): Promise<number>;
 }
@@ -165,6 +167,8 @@ function abortPdu(source: number, reason: number): Buffer {
  */
 class DatasetSpool extends Writable {
   kept: Buffer[] | undefined = [];
+  /** sha256 of header + kept chunks, computed as they arrive (off the post-receive critical path). */
+  readonly hash: Hash;
   bytes = 0;
   target: ScpPendingWrite | undefined;
   failure: Error | undefined;
@@ -177,6 +181,7 @@ class DatasetSpool extends Writable {
     highWaterMark: number,
   ) {
     super({ highWaterMark });
+    this.hash = createHash('sha256').update(header);
   }
 
   /** True once the dataset went to a temp file (too large to keep) or was refused while spilling. */
@@ -196,7 +201,10 @@ class DatasetSpool extends Writable {
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
     for (const c of chunks) this.bytes += c.chunk.length;
     if (!this.spill) {
-      for (const c of chunks) this.kept?.push(c.chunk);
+      for (const c of chunks) {
+        this.kept?.push(c.chunk);
+        this.hash.update(c.chunk);
+      }
       if (this.bytes <= this.keepLimit) {
         cb();
         return;
@@ -392,27 +400,34 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       await finished(job.spool);
       await job.admitted;
       await job.spool.spillSettled();
+      const tReceived = performance.now();
       pending = job.spool.target;
       if (job.refusal) throw job.refusal;
       if (job.spool.failure) throw new OutOfResourcesError(`write failed: ${job.spool.failure.message}`, { cause: job.spool.failure });
       let identity: InstanceIdentity;
+      let tIdentified = tReceived;
+      let stored: { sha256: string; sizeBytes: number; storageKey: string };
+      let tSealed: number;
       if (!job.spool.spilled) {
-        // Kept in memory: validate first, so an invalid dataset never reaches the disk.
+        // Kept in memory: validate first, so an invalid dataset never reaches the disk; then one
+        // write with the digest computed while receiving.
         const file = Buffer.concat([job.header, ...(job.spool.kept ?? [])]);
         job.spool.kept = undefined;
         identity = identifyPart10(file);
         checkAgainstCommand(identity, job);
-        pending = await opts.store.beginWrite();
-        pending.stream.on('error', () => undefined); // surfaces through seal()
-        pending.stream.end(file);
-        await pending.seal();
+        tIdentified = performance.now();
+        stored = await opts.store.writeObject(file, { sha256: job.spool.hash.digest('hex') });
+        tSealed = performance.now();
       } else {
         if (!pending) throw new OutOfResourcesError('instance refused');
         await pending.seal();
         identity = await identifyStoredInstance(pending.tempPath);
         checkAgainstCommand(identity, job);
+        tIdentified = performance.now();
+        tSealed = tIdentified;
+        stored = await pending.commit();
       }
-      const stored = await pending.commit();
+      const tCommitted = performance.now();
       const instance: ReceivedInstance = {
         ...identity,
         sha256: stored.sha256,
@@ -436,7 +451,19 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       metrics.bytes.inc(stored.sizeBytes);
       metrics.instances.inc({ outcome });
       log.debug(
-        { assoc: conn.id, sopInstanceUid, sha256: stored.sha256, sizeBytes: stored.sizeBytes, outcome, ms: Math.round(performance.now() - t0) },
+        {
+          assoc: conn.id,
+          sopInstanceUid,
+          sha256: stored.sha256,
+          sizeBytes: stored.sizeBytes,
+          outcome,
+          ms: {
+            wait: +(tReceived - t0).toFixed(2),
+            parse: +(tIdentified - tReceived).toFixed(2),
+            durable: +(tSealed - tIdentified + (tCommitted - tSealed)).toFixed(2),
+            sink: +(performance.now() - tCommitted).toFixed(2),
+          },
+        },
         'instance stored',
       );
       return { status: STATUS_SUCCESS };
