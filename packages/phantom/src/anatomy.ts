@@ -21,6 +21,8 @@ export interface Segment {
   hydration: number;
   /** Sacral segments are fused: their "discs" are thin remnants. */
   sacral: boolean;
+  /** Modic endplate change beside a degenerated disc: 0 none, 1 oedema (T1 dark, T2 bright), 2 fatty (both bright). */
+  modic?: 0 | 1 | 2;
 }
 
 export interface Herniation {
@@ -100,7 +102,10 @@ export function buildAnatomy(prng: Prng, truths: readonly LevelTruth[]): Anatomy
     const truth = truths[k];
     const deg = truth?.degeneration ?? 0;
     const hd = (LUMBAR_DISC_HEIGHT[k] ?? 10) * scale * (1 - 0.45 * deg) * prng.uniform(0.92, 1.08);
-    segments.push({ kind: 'disc', name: truth?.level ?? `L${k + 1}`, sLo: s, sHi: s + hd, hydration: 1 - deg, sacral: false, ...(truth ? { truth } : {}) });
+    // Modic changes accompany degenerated discs; a child stream keeps the other draws in place.
+    const mp = prng.fork(200 + k);
+    const modic: 0 | 1 | 2 = deg > 0.45 && mp.chance(0.5 * deg) ? (mp.chance(0.35) ? 1 : 2) : 0;
+    segments.push({ kind: 'disc', name: truth?.level ?? `L${k + 1}`, sLo: s, sHi: s + hd, hydration: 1 - deg, sacral: false, modic, ...(truth ? { truth } : {}) });
     discCentres[k] = s + hd / 2;
     s += hd;
     const hb = (LUMBAR_BODY_HEIGHT[k] ?? 27) * scale * prng.uniform(0.95, 1.05);

@@ -197,14 +197,25 @@ export class TissueEvaluator {
     const rt = t / halfD;
     const rx = x / halfW;
     if (seg.kind === 'disc') return this.disc(seg, s, t, x, halfD, halfW);
-    // Body: superellipse, flatter posteriorly; concave endplates let the disc intrude centrally.
-    const art = Math.abs(rt);
-    const arx = Math.abs(rx);
+    // Body: superellipse, flatter posteriorly, with a waist at mid-height and, beside degenerated
+    // discs, small anterior and lateral osteophytes at the endplate margins.
+    const below = this.segs[idx - 1];
+    const above = this.segs[idx + 1];
+    const h = seg.sHi - seg.sLo;
+    const u = (s - seg.sLo) / h;
+    const waist = 1 - 0.07 * (1 - (2 * u - 1) * (2 * u - 1));
+    let lip = 0;
+    if (!seg.sacral) {
+      const dLo = s - seg.sLo;
+      const dHi = seg.sHi - s;
+      if (below && below.kind === 'disc' && dLo < 4) lip = Math.max(lip, (1 - below.hydration) * 2.5 * (1 - dLo / 4));
+      if (above && above.kind === 'disc' && dHi < 4) lip = Math.max(lip, (1 - above.hydration) * 2.5 * (1 - dHi / 4));
+    }
+    const art = t > 0 ? Math.abs(rt) : Math.abs(t / (halfD * waist + lip));
+    const arx = Math.abs(x / (halfW * waist + lip));
     const q = t > 0 ? art * art * art * art + arx * arx * arx : art * art + arx * arx * arx;
     if (q > 1) return false;
     const conc = 1.6 * (1 - Math.min(1, rt * rt + rx * rx));
-    const below = this.segs[idx - 1];
-    const above = this.segs[idx + 1];
     if (!seg.sacral || seg.name === 'S1') {
       if (s - seg.sLo < conc && below && below.kind === 'disc') return this.disc(below, seg.sLo - 0.01, t, x, halfD, halfW);
       if (seg.sHi - s < conc && above && above.kind === 'disc') return this.disc(above, seg.sHi + 0.01, t, x, halfD, halfW);
@@ -223,8 +234,22 @@ export class TissueEvaluator {
     }
     const n = valueNoise3(s * 0.3, t * 0.3, x * 0.3, this.seed) + 0.5 * valueNoise3(s * 0.9, t * 0.9, x * 0.9, this.seed + 1);
     const m = 1 + this.a.marrowTexture * n;
-    this.t1 = MARROW[0] * this.a.marrowT1 * m;
-    this.t2 = MARROW[1] * this.a.marrowT2 * m;
+    let f1 = 1;
+    let f2 = 1;
+    // Modic band: up to ~6 mm of marrow beside the endplate of a degenerated disc, irregular.
+    const band = 4.5 + 2 * n;
+    const modicLo = below && below.kind === 'disc' && s - seg.sLo < band ? (below.modic ?? 0) : 0;
+    const modicHi = above && above.kind === 'disc' && seg.sHi - s < band ? (above.modic ?? 0) : 0;
+    const modic = modicLo || modicHi;
+    if (modic === 1) {
+      f1 = 0.55;
+      f2 = 1.6;
+    } else if (modic === 2) {
+      f1 = 1.3;
+      f2 = 1.35;
+    }
+    this.t1 = MARROW[0] * this.a.marrowT1 * m * f1;
+    this.t2 = MARROW[1] * this.a.marrowT2 * m * f2;
     return true;
   }
 
@@ -521,7 +546,7 @@ export class TissueEvaluator {
       this.set(this.fat);
       return;
     }
-    const b = 1.2 * valueNoise3(s / 12, t / 12, x / 12, seed + 7);
+    const b = 1.2 * valueNoise3(s / 8, t / 8, x / 8, seed + 7);
     if (b > 0.7) this.set(BOWEL_FLUID);
     else if (b < -0.75) this.set(BOWEL_GAS);
     else this.set(BOWEL, 1 + 0.3 * b);
