@@ -104,6 +104,10 @@ export interface Degradation {
   biasX2: number;
   /** Bias field centre (patient mm). */
   centre: Vec3;
+  /** Amplitude of a motion ghost (a faint copy shifted by half the field along phase encoding). */
+  ghost: number;
+  /** Phase-encoding axis: 'COL' ghosts along the columns (vertically), 'ROW' along the rows. */
+  phaseAxis: 'ROW' | 'COL';
 }
 
 const MAX_STORED = 4095;
@@ -115,6 +119,7 @@ const MAX_STORED = 4095;
 export function acquire(signal: Float32Array, plan: SlicePlan, deg: Degradation, prng: Prng): Uint16Array {
   const { rows, cols } = plan;
   const blurred = blur3(signal, rows, cols);
+  if (deg.ghost > 0) addGhost(blurred, rows, cols, deg.ghost, deg.phaseAxis);
   const out = new Uint16Array(rows * cols);
   const sigma = deg.noise * deg.scale;
   const ps = plan.pixelSpacing;
@@ -159,6 +164,17 @@ export function acquire(signal: Float32Array, plan: SlicePlan, deg: Degradation,
     }
   }
   return out;
+}
+
+/** Adds a copy of the image shifted by half the field along the phase-encoding axis (in place). */
+function addGhost(img: Float32Array, rows: number, cols: number, amplitude: number, axis: 'ROW' | 'COL'): void {
+  const src = img.slice();
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const j = axis === 'COL' ? ((r + (rows >> 1)) % rows) * cols + c : r * cols + ((c + (cols >> 1)) % cols);
+      img[r * cols + c] = (img[r * cols + c] ?? 0) + amplitude * (src[j] ?? 0);
+    }
+  }
 }
 
 let gaussians: Float32Array | undefined;

@@ -114,7 +114,7 @@ function planAxial(anatomy: Anatomy, prng: Prng, perLevel: number, matrix: numbe
   return out;
 }
 
-function degradation(prng: Prng, difficulty: 'easy' | 'hard', centre: Vec3): Degradation {
+function degradation(prng: Prng, difficulty: 'easy' | 'hard', centre: Vec3, phaseAxis: 'ROW' | 'COL'): Degradation {
   return {
     scale: prng.uniform(1500, 2500),
     noise: difficulty === 'hard' ? prng.uniform(0.03, 0.05) : prng.uniform(0.012, 0.025),
@@ -122,6 +122,9 @@ function degradation(prng: Prng, difficulty: 'easy' | 'hard', centre: Vec3): Deg
     biasZ: prng.uniform(-0.1, 0.1),
     biasX2: prng.uniform(0, 0.3),
     centre,
+    // Most series are clean; some carry a faint motion ghost along phase encoding.
+    ghost: prng.chance(0.3) ? prng.uniform(0.01, difficulty === 'hard' ? 0.05 : 0.03) : 0,
+    phaseAxis,
   };
 }
 
@@ -211,9 +214,9 @@ export function generateStudy(opts: PhantomStudyOptions): PhantomStudy {
 
   const sagCentre = planCentre(sag);
   const axCentre = planCentre(ax);
-  const degT1 = degradation(acqPrng, difficulty, sagCentre);
-  const degT2 = degradation(acqPrng, difficulty, sagCentre);
-  const degAx = degradation(acqPrng, difficulty, axCentre);
+  const degT1 = degradation(acqPrng, difficulty, sagCentre, 'COL');
+  const degT2 = degradation(acqPrng, difficulty, sagCentre, 'COL');
+  const degAx = degradation(acqPrng, difficulty, axCentre, 'ROW');
   const noisePrng = acqPrng.fork(9);
 
   // Sagittal: one (s, t) projection and one tissue evaluation per slice serve T1 and T2.
