@@ -80,7 +80,13 @@ program
       logger.info({ signal }, 'shutting down');
       // Stop order: listener first (drains in-flight C-STOREs), then workers, then connections.
       for (const stop of stops) await stop();
-      process.exit(0);
+      logger.info('stopped cleanly');
+      // Everything is closed, so the event loop should now be empty and the process exits by
+      // itself. If something still holds it open, say so and exit non-zero rather than hang.
+      setTimeout(() => {
+        logger.error('open handles remain after shutdown; exiting');
+        process.exit(1);
+      }, 10_000).unref();
     };
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
     process.on('SIGINT', () => void shutdown('SIGINT'));
