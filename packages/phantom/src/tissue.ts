@@ -546,7 +546,11 @@ export class TissueEvaluator {
       this.set(this.fat);
       return;
     }
-    const b = 1.2 * valueNoise3(s / 8, t / 8, x / 8, seed + 7);
+    // Bowel: two octaves of value noise on rotated axes (no lattice-aligned blocks), thresholded
+    // into fluid, gas and intermediate content.
+    const ru = 0.8 * s + 0.6 * t;
+    const rv = 0.8 * t - 0.6 * s;
+    const b = valueNoise3(ru / 11, rv / 11, (x + 0.5 * s) / 11, seed + 7) + 0.5 * valueNoise3(rv / 4.5, x / 4.5, ru / 4.5, seed + 8);
     if (b > 0.7) this.set(BOWEL_FLUID);
     else if (b < -0.75) this.set(BOWEL_GAS);
     else this.set(BOWEL, 1 + 0.3 * b);
