@@ -297,6 +297,54 @@ function cStoreResponsePdu(job: Pick<StoreJob, 'sopClassUid' | 'sopInstanceUid' 
   return Buffer.concat([pdu, command]);
 }
 
+interface Pdv {
+  pcId: number;
+  command: boolean;
+  last: boolean;
+  value: Buffer;
+}
+
+/** Splits a P-DATA-TF PDU (header included) into its PDVs, as views; undefined when malformed. */
+function splitPdvs(pdu: Buffer): Pdv[] | undefined {
+  const end = 6 + pdu.readUInt32BE(2);
+  if (end > pdu.length) return undefined;
+  const out: Pdv[] = [];
+  let pos = 6;
+  while (pos < end) {
+    if (pos + 6 > end) return undefined;
+    const len = pdu.readUInt32BE(pos);
+    if (len < 2 || pos + 4 + len > end) return undefined;
+    const hdr = pdu[pos + 5] ?? 0;
+    out.push({ pcId: pdu[pos + 4] ?? 0, command: (hdr & 1) === 1, last: (hdr & 2) === 2, value: pdu.subarray(pos + 6, pos + 4 + len) });
+    pos += 4 + len;
+  }
+  return out;
+}
+
+/** The fields of a DIMSE command set (implicit VR little endian, group 0000) that C-STORE needs. */
+function readCommandSet(buf: Buffer): { commandField: number; messageId: number; dataSetType: number; sopClassUid: string; sopInstanceUid: string } | undefined {
+  let pos = 0;
+  let commandField: number | undefined;
+  let messageId = 0;
+  let dataSetType = 0x0101;
+  let sopClassUid = '';
+  let sopInstanceUid = '';
+  while (pos + 8 <= buf.length) {
+    const group = buf.readUInt16LE(pos);
+    const element = buf.readUInt16LE(pos + 2);
+    const len = buf.readUInt32LE(pos + 4);
+    const v = pos + 8;
+    if (group !== 0x0000 || v + len > buf.length) return undefined;
+    if (element === 0x0002) sopClassUid = buf.toString('latin1', v, v + len);
+    else if (element === 0x0100 && len >= 2) commandField = buf.readUInt16LE(v);
+    else if (element === 0x0110 && len >= 2) messageId = buf.readUInt16LE(v);
+    else if (element === 0x0800 && len >= 2) dataSetType = buf.readUInt16LE(v);
+    else if (element === 0x1000) sopInstanceUid = buf.toString('latin1', v, v + len);
+    pos = v + len;
+  }
+  return commandField === undefined ? undefined : { commandField, messageId, dataSetType, sopClassUid, sopInstanceUid };
+}
+
 interface StoreJob {
   spool: DatasetSpool;
   header: Buffer;
@@ -307,6 +355,10 @@ interface StoreJob {
   sopInstanceUid: string;
   presentationContextId: number;
   messageId: number;
+  /** When the first dataset bytes arrived (for the receive-time breakdown in debug logs). */
+  firstByteAt: number;
+  /** Received through our P-DATA fast path rather than dcmjs-dimse's DIMSE decoding. */
+  fastPath?: boolean;
 }
 
 interface Connection {
@@ -322,7 +374,10 @@ interface Connection {
   inFlight: number;
   idle: Promise<void>;
   markIdle?: () => void;
-  pending: Map<CStoreRequest, StoreJob>;
+  /** Datasets being received, keyed by request (dcmjs-dimse path) or by the job itself (fast path). */
+  pending: Map<object, StoreJob>;
+  /** The C-STORE whose dataset the fast path is receiving. */
+  fastJob?: StoreJob;
   stored: number;
   failed: number;
   bytes: number;
@@ -457,7 +512,9 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
           sha256: stored.sha256,
           sizeBytes: stored.sizeBytes,
           outcome,
+          fastPath: job.fastPath === true,
           ms: {
+            receive: +(t0 - job.firstByteAt).toFixed(2),
             wait: +(tReceived - t0).toFixed(2),
             parse: +(tIdentified - tReceived).toFixed(2),
             durable: +(tSealed - tIdentified + (tCommitted - tSealed)).toFixed(2),
@@ -496,6 +553,119 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
 
   function sendRawAbort(conn: Connection, reason: number): void {
     if (!conn.socket.destroyed && conn.socket.writable) conn.socket.write(abortPdu(AbortSource.ServiceProvider, reason));
+  }
+
+  /** Creates the receiving state of one C-STORE (admission checks start at once, asynchronously). */
+  function startStoreJob(
+    conn: Connection,
+    context: PresentationContext | undefined,
+    cmd: { sopClassUid: string; sopInstanceUid: string; messageId: number },
+  ): StoreJob {
+    const sopClassUid = cmd.sopClassUid.replace(/\0/g, '').trim();
+    const sopInstanceUid = cmd.sopInstanceUid.replace(/\0/g, '').trim();
+    const accepted = context?.getResult() === PresentationContextResult.Accept;
+    const transferSyntaxUid = accepted ? context?.getAcceptedTransferSyntaxUid() : undefined;
+    const job = {
+      sopClassUid,
+      sopInstanceUid,
+      presentationContextId: context?.getPresentationContextId() ?? 0,
+      messageId: cmd.messageId,
+      firstByteAt: performance.now(),
+    } as StoreJob;
+    if (!context || !transferSyntaxUid) {
+      job.refusal = new ScpError('presentation context not accepted', 0x0122);
+    } else if (context.getAbstractSyntaxUid() !== sopClassUid || !STORAGE_SOP_CLASSES.has(sopClassUid)) {
+      job.refusal = new ScpError('AffectedSOPClassUID does not match the presentation context', 0x0122);
+    } else if (!isValidUid(sopInstanceUid)) {
+      job.refusal = new ScpError('AffectedSOPInstanceUID is not a valid UID', 0xc000);
+    }
+    job.header = transferSyntaxUid
+      ? buildPart10Header({
+          mediaStorageSopClassUid: sopClassUid,
+          mediaStorageSopInstanceUid: sopInstanceUid,
+          transferSyntaxUid,
+          sourceApplicationEntityTitle: conn.callingAeTitle,
+        })
+      : Buffer.alloc(0);
+    job.admitted = admit(job).catch((err: unknown) => {
+      job.refusal ??= new OutOfResourcesError(`admission check failed: ${(err as Error).message}`);
+    });
+    job.spool = new DatasetSpool(() => openForJob(job), job.header, keepInMemoryBytes, 4 * maxPduLength);
+    // Real back-pressure once spilled to disk: stop reading the socket while the disk is behind.
+    const spoolWrite = job.spool.write.bind(job.spool) as (chunk: Buffer) => boolean;
+    job.spool.write = ((chunk: Buffer) => {
+      const ok = spoolWrite(chunk);
+      if (!ok && !conn.socket.isPaused()) {
+        conn.socket.pause();
+        job.spool.once('drain', () => conn.socket.resume());
+      }
+      return ok;
+    }) as Writable['write'];
+    return job;
+  }
+
+  /** Completes a received C-STORE and writes its response; tracked for graceful close. */
+  function finishStoreJob(conn: Connection, job: StoreJob): void {
+    conn.inFlight += 1;
+    const work = completeStore(conn, job)
+      .then((answer) => {
+        // Written directly (one small PDU) rather than through dcmjs-dimse's dataset encoder: hot path.
+        if (!conn.socket.destroyed) conn.socket.write(cStoreResponsePdu(job, answer));
+      })
+      .catch((err: unknown) => log.error({ assoc: conn.id, err }, 'C-STORE response failed'))
+      .finally(() => {
+        conn.inFlight -= 1;
+        inFlightStores.delete(work);
+        if (conn.inFlight === 0) conn.markIdle?.();
+      });
+    inFlightStores.add(work);
+  }
+
+  /**
+   * Handles a P-DATA-TF PDU if it belongs to a C-STORE (its command, or the dataset of the
+   * C-STORE in progress on this connection). Returns false to leave the PDU to dcmjs-dimse.
+   */
+  function fastStore(conn: Connection, association: Association, pdu: Buffer): boolean {
+    const pdvs = splitPdvs(pdu);
+    if (!pdvs) return false; // malformed: dcmjs-dimse reports it and the connection is closed
+    const first = pdvs[0];
+    if (!first) return false;
+    if (!conn.fastJob) {
+      // Only a complete C-STORE-RQ command while dcmjs-dimse is idle starts the fast path.
+      if (!first.command || !first.last || pdvs.slice(1).some((p) => p.command)) return false;
+      const cmd = readCommandSet(first.value);
+      if (!cmd || cmd.commandField !== 0x0001 || cmd.dataSetType === 0x0101) return false;
+      const handler = conn.handler as unknown as { dimse?: unknown; dimseStream?: unknown };
+      if (handler.dimse !== undefined || handler.dimseStream !== undefined) return false;
+      let context: PresentationContext | undefined;
+      try {
+        context = association.getPresentationContext(first.pcId);
+      } catch {
+        return false;
+      }
+      const job = startStoreJob(conn, context, cmd);
+      job.fastPath = true;
+      conn.fastJob = job;
+      conn.pending.set(job, job);
+      pdvs.shift();
+    }
+    for (const pdv of pdvs) {
+      const job = conn.fastJob;
+      if (!job || pdv.command || pdv.pcId !== job.presentationContextId) {
+        log.warn({ assoc: conn.id, callingAeTitle: conn.callingAeTitle }, 'unexpected PDV during a C-STORE dataset, aborting');
+        sendRawAbort(conn, AbortReason.UnexpectedPdu);
+        endConnection(conn, 'aborted');
+        return true;
+      }
+      job.spool.write(pdv.value);
+      if (pdv.last) {
+        job.spool.end();
+        conn.pending.delete(job);
+        conn.fastJob = undefined;
+        finishStoreJob(conn, job);
+      }
+    }
+    return true;
   }
 
   function createHandler(conn: Connection): InstanceType<typeof dimse.Scp> {
@@ -567,45 +737,11 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       }
 
       override createStoreWritableStream(context: PresentationContext, request: CStoreRequest): Writable {
-        const sopClassUid = String(request.getAffectedSopClassUid() ?? '').replace(/\0/g, '').trim();
-        const sopInstanceUid = String(request.getAffectedSopInstanceUid() ?? '').replace(/\0/g, '').trim();
-        const accepted = context?.getResult() === PresentationContextResult.Accept;
-        const transferSyntaxUid = accepted ? context.getAcceptedTransferSyntaxUid() : undefined;
-        const job = {
-          sopClassUid,
-          sopInstanceUid,
-          presentationContextId: context?.getPresentationContextId() ?? 0,
+        const job = startStoreJob(conn, context, {
+          sopClassUid: String(request.getAffectedSopClassUid() ?? ''),
+          sopInstanceUid: String(request.getAffectedSopInstanceUid() ?? ''),
           messageId: request.getMessageId(),
-        } as StoreJob;
-        if (!transferSyntaxUid) {
-          job.refusal = new ScpError('presentation context not accepted', 0x0122);
-        } else if (context.getAbstractSyntaxUid() !== sopClassUid || !STORAGE_SOP_CLASSES.has(sopClassUid)) {
-          job.refusal = new ScpError('AffectedSOPClassUID does not match the presentation context', 0x0122);
-        } else if (!isValidUid(sopInstanceUid)) {
-          job.refusal = new ScpError('AffectedSOPInstanceUID is not a valid UID', 0xc000);
-        }
-        job.header = transferSyntaxUid
-          ? buildPart10Header({
-              mediaStorageSopClassUid: sopClassUid,
-              mediaStorageSopInstanceUid: sopInstanceUid,
-              transferSyntaxUid,
-              sourceApplicationEntityTitle: conn.callingAeTitle,
-            })
-          : Buffer.alloc(0);
-        job.admitted = admit(job).catch((err: unknown) => {
-          job.refusal ??= new OutOfResourcesError(`admission check failed: ${(err as Error).message}`);
         });
-        job.spool = new DatasetSpool(() => openForJob(job), job.header, keepInMemoryBytes, 4 * maxPduLength);
-        // Real back-pressure once spilled to disk: stop reading the socket while the disk is behind.
-        const spoolWrite = job.spool.write.bind(job.spool) as (chunk: Buffer) => boolean;
-        job.spool.write = ((chunk: Buffer) => {
-          const ok = spoolWrite(chunk);
-          if (!ok && !conn.socket.isPaused()) {
-            conn.socket.pause();
-            job.spool.once('drain', () => conn.socket.resume());
-          }
-          return ok;
-        }) as Writable['write'];
         conn.pending.set(request, job);
         return job.spool;
       }
@@ -628,19 +764,19 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
           callback(rsp);
           return;
         }
-        conn.inFlight += 1;
-        const work = completeStore(conn, job)
-          .then((answer) => {
-            // Written directly (one small PDU) rather than through dcmjs-dimse's dataset encoder: hot path.
-            if (!conn.socket.destroyed) conn.socket.write(cStoreResponsePdu(job, answer));
-          })
-          .catch((err: unknown) => log.error({ assoc: conn.id, err }, 'C-STORE response failed'))
-          .finally(() => {
-            conn.inFlight -= 1;
-            inFlightStores.delete(work);
-            if (conn.inFlight === 0) conn.markIdle?.();
-          });
-        inFlightStores.add(work);
+        finishStoreJob(conn, job);
+      }
+
+      /**
+       * Fast path for C-STORE traffic: P-DATA-TF PDUs that carry a C-STORE-RQ command or its
+       * dataset are handled here (PDVs sliced from the PDU, command set read directly) instead
+       * of through dcmjs-dimse's generic DIMSE decoding, which parses every command with dcmjs.
+       * Anything else (association PDUs, C-ECHO, other DIMSE) goes to dcmjs-dimse unchanged.
+       */
+      async _processPdu(data: Buffer): Promise<void> {
+        const association = (this as unknown as { association?: Association }).association;
+        if (data[0] === 0x04 && association && fastStore(conn, association, data)) return;
+        await (dimse.Scp.prototype as unknown as { _processPdu(d: Buffer): Promise<void> })._processPdu.call(this, data);
       }
 
       override abort(source: number, reason: number): void {

@@ -1,0 +1,266 @@
+// Ingest benchmark: instances/s received by our durable SCP (fsync + Postgres row before each
+// ACK) vs dcmtk storescp --fork (no fsync) vs a private Orthanc (SyncStorageArea), all fed by
+// dcmtk storescu (TCP_NODELAY=1) in the same run, over 1 and over 4 parallel associations;
+// then our SCP's peak RSS while receiving a ~2 GB study. Run after a build:
+//   node bench/ingest/ingest.mjs [--instances 500] [--big-study-mb 2048] [--rounds 1]
+// Prints a table, the ratios, and one final JSON line.
+import { spawn } from 'node:child_process';
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildTestMrInstance, newUid } from '@ldh/dicom';
+import { createDb, createScratchDatabase } from '@ldh/db';
+
+const args = Object.fromEntries(
+  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+);
+const INSTANCES = Number(args.instances ?? 500);
+const BIG_STUDY_MB = Number(args['big-study-mb'] ?? 2048);
+const ROUNDS = Number(args.rounds ?? 1);
+const ADMIN_URL = args['database-url'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const here = fileURLToPath(new URL('.', import.meta.url));
+const nodelay = { ...process.env, TCP_NODELAY: '1' };
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function run(cmd, argv, env = nodelay) {
+  return new Promise((resolve) => {
+    const p = spawn(cmd, argv, { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr.on('data', (d) => (err += d.toString()));
+    p.once('close', (code) => resolve({ code, err }));
+  });
+}
+
+async function waitForEcho(port, aet) {
+  for (let i = 0; i < 100; i++) {
+    const r = await run('echoscu', ['-aec', aet, '127.0.0.1', String(port)]);
+    if (r.code === 0) return;
+    await sleep(100);
+  }
+  throw new Error(`no C-ECHO answer on port ${port}`);
+}
+
+/** 0.5 MB MR instances (512x512x16 bit), one study, fresh UIDs per set so no receiver dedupes. */
+async function makeSet(dir, count, rows = 512) {
+  await mkdir(dir, { recursive: true });
+  const study = newUid();
+  const series = newUid();
+  const files = [];
+  for (let i = 0; i < count; i++) {
+    const f = join(dir, `i${String(i).padStart(5, '0')}.dcm`);
+    await writeFile(f, buildTestMrInstance({ rows, columns: rows, instanceNumber: i + 1, studyInstanceUid: study, seriesInstanceUid: series }));
+    files.push(f);
+  }
+  return files;
+}
+
+/** Sends `files` over `assocs` parallel storescu associations; returns instances/s (all must succeed). */
+async function send(port, aec, files, assocs) {
+  const parts = Array.from({ length: assocs }, (_, k) => files.filter((_, i) => i % assocs === k));
+  const t0 = process.hrtime.bigint();
+  const results = await Promise.all(parts.map((p) => run('storescu', ['-aet', 'BENCHSCU', '-aec', aec, '-xe', '127.0.0.1', String(port), ...p])));
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const failed = results.filter((r) => r.code !== 0);
+  if (failed.length > 0) throw new Error(`storescu failed: ${failed[0].err.slice(-500)}`);
+  return files.length / seconds;
+}
+
+/** CPU seconds (user + system) used so far by a process, from /proc (Linux). */
+async function cpuSeconds(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime + stime in clock ticks (USER_HZ = 100)
+}
+
+function peakRssMb(pid) {
+  return readFile(`/proc/${pid}/status`, 'utf8').then((s) => {
+    const kb = (re) => Number(re.exec(s)?.[1] ?? 0);
+    return { hwm: kb(/VmHWM:\s+(\d+)/) / 1024, rss: kb(/VmRSS:\s+(\d+)/) / 1024 };
+  });
+}
+
+// ---------------------------------------------------------------- receivers
+
+async function startOurs(work) {
+  const scratch = await createScratchDatabase(ADMIN_URL, 'ldh_bench');
+  const root = join(work, 'ours');
+  const proc = spawn(process.execPath, [join(here, 'scp-child.mjs'), root, scratch.url], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    let out = '';
+    proc.stdout.on('data', (d) => {
+      out += d.toString();
+      const m = /LISTENING (\d+)/.exec(out);
+      if (m) resolve(Number(m[1]));
+    });
+    proc.once('exit', (c) => reject(new Error(`our SCP exited ${c}`)));
+  });
+  const db = createDb(scratch.url);
+  return {
+    name: 'ours (fsync + Postgres)',
+    key: 'ours',
+    port,
+    aec: 'LDH',
+    proc,
+    count: async () => db.instance.count(),
+    stop: async () => {
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await exited;
+      await db.$disconnect();
+      await scratch.drop();
+    },
+  };
+}
+
+async function startStorescp(work) {
+  const dir = join(work, 'storescp');
+  await mkdir(dir, { recursive: true });
+  const port = await freePort();
+  const proc = spawn('storescp', ['--fork', '-od', dir, '-aet', 'STORESCP', String(port)], { env: nodelay, stdio: 'ignore' });
+  await waitForEcho(port, 'STORESCP');
+  return {
+    name: 'dcmtk storescp --fork (no fsync)',
+    key: 'storescp',
+    port,
+    aec: 'STORESCP',
+    count: async () => (await readdir(dir)).length,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await sleep(200);
+    },
+  };
+}
+
+async function startOrthanc(work) {
+  const dir = join(work, 'orthanc');
+  await mkdir(dir, { recursive: true });
+  const port = await freePort();
+  const httpPort = await freePort();
+  const config = {
+    Name: 'ldh-bench',
+    StorageDirectory: join(dir, 'storage'),
+    IndexDirectory: join(dir, 'index'),
+    DicomAet: 'ORTHANC',
+    DicomPort: port,
+    HttpPort: httpPort,
+    RemoteAccessAllowed: false,
+    AuthenticationEnabled: false,
+    SyncStorageArea: true,
+    DicomCheckCalledAet: false,
+    Plugins: [],
+  };
+  await writeFile(join(dir, 'config.json'), JSON.stringify(config));
+  const proc = spawn('Orthanc', [join(dir, 'config.json')], { env: nodelay, stdio: 'ignore' });
+  await waitForEcho(port, 'ORTHANC');
+  return {
+    name: 'Orthanc (SyncStorageArea)',
+    key: 'orthanc',
+    port,
+    aec: 'ORTHANC',
+    count: async () => {
+      const r = await fetch(`http://127.0.0.1:${httpPort}/statistics`);
+      return (await r.json()).CountInstances;
+    },
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await new Promise((r) => proc.once('exit', r));
+    },
+  };
+}
+
+// ---------------------------------------------------------------- main
+
+const work = await mkdtemp(join(tmpdir(), 'ldh-bench-ingest-'));
+const results = { ours: {}, storescp: {}, orthanc: {} };
+const cpuMsPerInstance = {};
+try {
+  process.stderr.write(`generating ${INSTANCES} x 0.5 MB instances per set ...\n`);
+  const receivers = [await startOurs(work), await startStorescp(work), await startOrthanc(work)];
+  const expected = Object.fromEntries(receivers.map((r) => [r.key, 0]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const assocs of [1, 4]) {
+      const files = await makeSet(join(work, `set-${round}-${assocs}`), INSTANCES);
+      // Same files to every receiver, interleaved so machine-load drift hits all of them alike.
+      for (const r of receivers) {
+        const cpu0 = r.proc ? await cpuSeconds(r.proc.pid) : 0;
+        const rate = await send(r.port, r.aec, files, assocs);
+        if (r.proc) (cpuMsPerInstance[assocs] ??= []).push(((await cpuSeconds(r.proc.pid)) - cpu0) * 1000 / files.length);
+        expected[r.key] += files.length;
+        const got = await r.count();
+        if (got !== expected[r.key]) throw new Error(`${r.key}: ${got} instances stored, expected ${expected[r.key]}`);
+        (results[r.key][assocs] ??= []).push(rate);
+        process.stderr.write(`round ${round + 1}: ${r.name}, ${assocs} assoc: ${rate.toFixed(1)}/s\n`);
+      }
+      await rm(join(work, `set-${round}-${assocs}`), { recursive: true, force: true });
+    }
+  }
+
+  // Peak RSS of our SCP while it receives a ~2 GB study (4 parallel associations).
+  const ours = receivers[0];
+  const bigCount = Math.ceil((BIG_STUDY_MB * 1024 * 1024) / (512 * 512 * 2 + 1200));
+  process.stderr.write(`generating a ${BIG_STUDY_MB} MB study (${bigCount} instances) ...\n`);
+  const bigFiles = await makeSet(join(work, 'big'), bigCount);
+  const before = await peakRssMb(ours.proc.pid);
+  let sampledMax = 0;
+  const sampler = setInterval(() => {
+    peakRssMb(ours.proc.pid).then((m) => (sampledMax = Math.max(sampledMax, m.rss)), () => undefined);
+  }, 100);
+  const bigRate = await send(ours.port, ours.aec, bigFiles, 4);
+  clearInterval(sampler);
+  const after = await peakRssMb(ours.proc.pid);
+  await rm(join(work, 'big'), { recursive: true, force: true });
+  for (const r of receivers) await r.stop();
+
+  const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const row = (k) => ({ one: med(results[k][1]), four: med(results[k][4]) });
+  const o = row('ours');
+  const s = row('storescp');
+  const h = row('orthanc');
+  const fmt = (x) => x.toFixed(1).padStart(10);
+  console.log(`\ningest: ${INSTANCES} x 0.5 MB MR instances sent by storescu (TCP_NODELAY=1), ${ROUNDS} round(s), median instances/s`);
+  console.log(`${'receiver'.padEnd(36)}${'1 assoc'.padStart(10)}${'4 assoc'.padStart(10)}`);
+  for (const [name, r] of [
+    ['ours (fsync + Postgres row)', o],
+    ['dcmtk storescp --fork (no fsync)', s],
+    ['Orthanc 1.10 (SyncStorageArea)', h],
+  ]) {
+    console.log(`${name.padEnd(36)}${fmt(r.one)}${fmt(r.four)}`);
+  }
+  console.log(`ours / storescp: ${(o.one / s.one).toFixed(2)}x (1 assoc, target >= 0.5)  ${(o.four / s.four).toFixed(2)}x (4 assoc, target >= 1.0)`);
+  console.log(`ours / Orthanc:  ${(o.one / h.one).toFixed(2)}x (1 assoc, target > 1)     ${(o.four / h.four).toFixed(2)}x (4 assoc, target > 1)`);
+  console.log(`our SCP process CPU per instance: ${med(cpuMsPerInstance[1]).toFixed(2)} ms (1 assoc), ${med(cpuMsPerInstance[4]).toFixed(2)} ms (4 assoc)`);
+  console.log(
+    `our SCP receiving a ${BIG_STUDY_MB} MB study (${bigCount} instances, 4 assoc, ${bigRate.toFixed(1)}/s): peak RSS ${after.hwm.toFixed(0)} MB (VmHWM; ${before.rss.toFixed(0)} MB before, max sampled ${sampledMax.toFixed(0)} MB)`,
+  );
+  console.log(
+    JSON.stringify({
+      bench: 'ingest',
+      instances: INSTANCES,
+      instanceBytes: 512 * 512 * 2,
+      rounds: ROUNDS,
+      perSecond: { ours: o, storescp: s, orthanc: h },
+      ratios: {
+        oursVsStorescp: { one: o.one / s.one, four: o.four / s.four },
+        oursVsOrthanc: { one: o.one / h.one, four: o.four / h.four },
+      },
+      oursCpuMsPerInstance: { one: med(cpuMsPerInstance[1]), four: med(cpuMsPerInstance[4]) },
+      bigStudy: { megabytes: BIG_STUDY_MB, instances: bigCount, perSecond: bigRate, peakRssMb: after.hwm, rssBeforeMb: before.rss },
+    }),
+  );
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
