@@ -280,4 +280,25 @@ describe('herniation visibility', () => {
     const l34 = pixelsOf(axN[1] as PhantomInstance);
     expect(pixelsOf(axE[1] as PhantomInstance)).toEqual(l34);
   });
+
+  it('puts a paracentral-left herniation on the patient-left side (+x) of the axial images', () => {
+    const left = generateStudy({ ...opts, levels: { 'L4-L5': { ...base, grade: 'protrusion', position: 'paracentral-left', sizeMm: 6 } } });
+    const per = byRole(none, 't2_ax').length / 3;
+    const a = byRole(none, 't2_ax')[per + 1] as PhantomInstance;
+    const b = byRole(left, 't2_ax')[per + 1] as PhantomInstance;
+    const g = geometry(a);
+    const pa = pixelsOf(a);
+    const pb = pixelsOf(b);
+    let w = 0;
+    let wx = 0;
+    for (let r = 0; r < g.rows; r++) {
+      for (let c = 0; c < g.cols; c++) {
+        const d = Math.abs((pa[r * g.cols + c] ?? 0) - (pb[r * g.cols + c] ?? 0));
+        w += d;
+        wx += d * (g.ipp[0] + c * g.ps * g.row[0] + r * g.ps * g.col[0]);
+      }
+    }
+    expect(w).toBeGreaterThan(0);
+    expect(wx / w).toBeGreaterThan(none.discCentres['L4-L5'][0] + 2);
+  });
 });
