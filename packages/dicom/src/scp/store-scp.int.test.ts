@@ -423,6 +423,32 @@ describe('store SCP against dcmtk peers', () => {
     expect((await echo()).code).toBe(0);
   });
 
+  it('accepts a command and its dataset in one P-DATA-TF PDU, and several C-STOREs on one association', async () => {
+    const peer = await RawPeer.connect(port);
+    peer.send(associateRq('LDH_TEST', 'RAWSCU', MR, EXPLICIT_LE));
+    expect((await peer.next())?.type).toBe(0x02);
+    for (let i = 0; i < 3; i++) {
+      const sop = newUid();
+      const ds = datasetBytes(buildTestMrInstance({ sopInstanceUid: sop, instanceNumber: 40 + i }));
+      const cmd = cStoreCommand(MR, sop);
+      // One PDU, two PDVs: command (last) + whole dataset (last).
+      const pdv = (command: boolean, data: Buffer): Buffer => {
+        const h = Buffer.alloc(6);
+        h.writeUInt32BE(data.length + 2, 0);
+        h.writeUInt8(1, 4);
+        h.writeUInt8((command ? 1 : 0) | 2, 5);
+        return Buffer.concat([h, data]);
+      };
+      peer.send(pdu(0x04, Buffer.concat([pdv(true, cmd), pdv(false, ds)])));
+      const rsp = await peer.next();
+      expect(rsp && statusOf(rsp.body)).toBe(0x0000);
+      const got = sink.instances.at(-1)!;
+      expect(got.sopInstanceUid).toBe(sop);
+      expect(sha(datasetBytes(await readFile(store.pathOf(got.storageKey))))).toBe(sha(ds));
+    }
+    peer.socket.destroy();
+  });
+
   it('fails a dataset whose SOP Instance UID differs from the command with 0xA900', async () => {
     const ds = datasetBytes(buildTestMrInstance({ sopInstanceUid: newUid() }));
     expect(await rawStore(ds, MR, newUid())).toBe(0xa900);
