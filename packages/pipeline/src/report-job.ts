@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createReportWithOutbox, getInferenceRun, transitionStudy } from '@ldh/db';
 import { readPart10, str, uidFromName } from '@ldh/dicom';
-import { buildKeyObjectSelection, buildMeasurementReport, type AlgorithmIdentity, type SourceImageRef, type SourceStudyHeader } from '@ldh/sr';
+import { buildKeyObjectSelection, buildMeasurementReport, SrInputError, type AlgorithmIdentity, type SourceImageRef, type SourceStudyHeader } from '@ldh/sr';
 import { UnrecoverableError, type ReportPayload } from '@ldh/queue';
 import type { InstanceStore } from '@ldh/storage';
 import type { PipelineDeps } from './deps.js';
@@ -36,6 +36,21 @@ export async function storeBytes(store: InstanceStore, bytes: Uint8Array): Promi
  * run id: a retried job rewrites the same objects, never a second report.
  */
 export async function runReportJob(payload: ReportPayload, deps: ReportDeps): Promise<{ reportId: string; deliveries: number }> {
+  try {
+    return await writeReport(payload, deps);
+  } catch (err) {
+    // Input the SR cannot carry (e.g. a source header value that breaks its VR) fails the same
+    // way on every retry: fail the study with the reason instead of retrying.
+    if (err instanceof SrInputError) {
+      const run = await deps.db.inferenceRun.findUnique({ where: { id: payload.inferenceRunId }, select: { studyId: true } });
+      if (run) await transitionStudy(deps.db, { studyId: run.studyId, from: ['reporting'], to: 'failed', actor: deps.actor, reason: `cannot write SR: ${err.message}` }).catch(() => undefined);
+      throw new UnrecoverableError(`cannot write SR: ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+async function writeReport(payload: ReportPayload, deps: ReportDeps): Promise<{ reportId: string; deliveries: number }> {
   const run = await getInferenceRun(deps.db, payload.inferenceRunId);
   if (run.state !== 'succeeded' || run.studyProbability === null || run.decision === null || run.threshold === null) {
     throw new UnrecoverableError(`inference run ${run.id} is ${run.state}; nothing to report`);
