@@ -1,0 +1,150 @@
+/**
+ * The pipeline's jobs run directly (no workers) against a real Postgres, Redis, instance store
+ * and the shipped model: the happy path, and invariant 3 — a late instance reopens the study but
+ * produces a new SR only when the selected input changed.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '@ldh/config';
+import { createDb, createScratchDatabase, listStudyAudit, recordReceivedInstance, upsertDestination, type Db } from '@ldh/db';
+import { identifyStoredInstance, newUid } from '@ldh/dicom';
+import { loadModel, type LoadedModel } from '@ldh/model';
+import { generateStudy, type PhantomInstance } from '@ldh/phantom';
+import { createRedis } from '@ldh/queue';
+import { describeReport } from '@ldh/sr';
+import { createInstanceStore, type InstanceStore } from '@ldh/storage';
+import { readFile } from 'node:fs/promises';
+import {
+  closePipelineQueues,
+  createPipelineQueues,
+  runInferenceJob,
+  runReportJob,
+  runRouteJob,
+  settleDueStudies,
+  storeBytes,
+  type PipelineDeps,
+  type PipelineQueues,
+} from '@ldh/pipeline';
+
+const adminUrl = process.env.LDH_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const redisUrl = process.env.LDH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const modelCard = path.join(import.meta.dirname, '../../../models/placeholder-v0.json');
+
+let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+let db: Db;
+let store: InstanceStore;
+let queues: PipelineQueues;
+let redis: ReturnType<typeof createRedis>;
+let model: LoadedModel;
+let deps: PipelineDeps;
+const tmp = mkdtempSync(path.join(os.tmpdir(), 'ldh-pipeline-'));
+
+async function ingest(inst: PhantomInstance, receivedAt = new Date(Date.now() - 60_000)) {
+  const { storageKey, sha256 } = await storeBytes(store, inst.bytes);
+  const id = await identifyStoredInstance(store.pathOf(storageKey));
+  return recordReceivedInstance(db, { ...id, sha256, sizeBytes: inst.bytes.byteLength, storageKey, callingAeTitle: 'TEST', receivedAt });
+}
+
+/** Run whatever the queues hold, in pipeline order, as the workers would. */
+async function drain(): Promise<void> {
+  for (;;) {
+    let ran = 0;
+    for (const job of await queues.route.queue.getWaiting()) {
+      await runRouteJob(job.data, deps);
+      await job.remove();
+      ran++;
+    }
+    for (const job of await queues.inference.queue.getWaiting()) {
+      await runInferenceJob(job.data, { ...deps, model });
+      await job.remove();
+      ran++;
+    }
+    for (const job of await queues.report.queue.getWaiting()) {
+      await runReportJob(job.data, { ...deps, identity: { manufacturer: 'test', softwareVersion: '0' } });
+      await job.remove();
+      ran++;
+    }
+    if (ran === 0) return;
+  }
+}
+
+beforeAll(async () => {
+  scratch = await createScratchDatabase(adminUrl);
+  db = createDb(scratch.url);
+  store = await createInstanceStore({ rootDir: tmp, minFreeBytes: 0 });
+  redis = createRedis(redisUrl);
+  queues = createPipelineQueues({ connection: redis, prefix: `ldh-pipeline-test-${process.pid}-${Date.now()}` });
+  model = await loadModel(modelCard);
+  deps = { db, store, queues, logger: createLogger('test', { level: 'silent' }), actor: 'test' };
+});
+
+afterAll(async () => {
+  await model?.dispose();
+  if (queues) {
+    for (const q of Object.values(queues)) await q.queue.obliterate({ force: true });
+    await closePipelineQueues(queues);
+  }
+  redis?.disconnect();
+  await db?.$disconnect();
+  await scratch?.drop();
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('pipeline jobs', () => {
+  const study = generateStudy({ seed: 99, levels: { 'L4-L5': 'extrusion' } });
+
+  it('takes a received study to a stored SR with its outbox rows', async () => {
+    await upsertDestination(db, { name: 'pacs', aeTitle: 'PACS', host: '127.0.0.1', port: 1 });
+    for (const inst of study.instances) expect(await ingest(inst)).toBe('stored');
+    expect(await settleDueStudies(deps, 15_000)).toBe(1);
+    await drain();
+    const row = await db.study.findUniqueOrThrow({ where: { studyInstanceUid: study.studyInstanceUid }, include: { reports: { include: { deliveries: true } } } });
+    expect(row.state).toBe('delivering');
+    expect(row.reports).toHaveLength(1);
+    expect(row.reports[0]!.deliveries.map((d) => d.state)).toEqual(['pending']);
+    const sr = describeReport(await readFile(store.pathOf(row.reports[0]!.srStorageKey)));
+    expect(sr.studyInstanceUid).toBe(study.studyInstanceUid);
+    expect(sr.placeholder).toBe(true);
+    expect(sr.imageCount).toBeGreaterThan(3);
+    expect(await queues.delivery.queue.getWaitingCount()).toBe(1);
+  });
+
+  it('ignores an identical resend, and a late unselected instance does not produce a second SR', async () => {
+    expect(await ingest(study.instances[0]!)).toBe('duplicate');
+    // A late localizer in a new series: the study reopens, but the model's input is unchanged.
+    const base = study.instances.find((i) => i.role === 't2_ax')!;
+    const { dataset } = await import('@ldh/dicom').then((m) => m.readPart10(base.bytes));
+    expect(dataset.StudyInstanceUID).toBe(study.studyInstanceUid);
+    const late = { ...base, seriesInstanceUid: newUid(), sopInstanceUid: newUid(), bytes: relabel(base.bytes, base, { series: newUid(), sop: newUid(), description: 'LOCALIZER' }) };
+    expect(await ingest(late)).toBe('stored');
+    const reopened = await db.study.findUniqueOrThrow({ where: { studyInstanceUid: study.studyInstanceUid } });
+    expect([reopened.state, reopened.revision]).toEqual(['receiving', 1]);
+    expect(await settleDueStudies(deps, 0, new Date(Date.now() + 1))).toBe(1);
+    await drain();
+    const row = await db.study.findUniqueOrThrow({ where: { studyInstanceUid: study.studyInstanceUid }, include: { reports: true, inferenceRuns: true } });
+    expect(row.state).toBe('done');
+    expect(row.reports).toHaveLength(1);
+    expect(row.inferenceRuns).toHaveLength(1);
+    const actions = (await listStudyAudit(db, study.studyInstanceUid)).map((a) => a.action);
+    expect(actions).toContain('study.reopened');
+    expect(actions).toContain('inference.unchanged');
+  });
+});
+
+/** Copy of a phantom instance as a new series/instance (re-encoded with dcmjs). */
+function relabel(bytes: Uint8Array, _inst: PhantomInstance, ids: { series: string; sop: string; description: string }): Uint8Array {
+  const dcmjs = createRequire(import.meta.url)('dcmjs') as {
+    data: {
+      DicomMessage: { readFile(b: ArrayBuffer): { meta: Record<string, { Value: unknown[] }>; dict: Record<string, { Value: unknown[] }>; write(): ArrayBuffer } };
+    };
+  };
+  const d = dcmjs.data.DicomMessage.readFile(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer);
+  d.dict['0020000E']!.Value = [ids.series];
+  d.dict['00080018']!.Value = [ids.sop];
+  d.dict['0008103E']!.Value = [ids.description];
+  d.meta['00020003']!.Value = [ids.sop];
+  return new Uint8Array(d.write());
+}
