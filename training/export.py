@@ -104,10 +104,13 @@ def build_card(run_dir: str, name: str, version: str, file: str, sha: str, param
         "training": {
             "data": data_desc or f"labels.csv dataset at {os.path.basename(os.path.normpath(args['data']))}",
             "command": "/usr/bin/python3 -m training.train " + " ".join(
-                f"--{k.replace('_', '-')} {v}" for k, v in args.items()
-                if k in ("data", "run_dir", "size", "epochs", "batch", "lr", "weight_decay", "seed", "variant", "folds", "fold")),
+                f"--{k.replace('_', '-')} {os.path.relpath(v) if isinstance(v, str) and os.path.isabs(v) else v}"
+                for k, v in args.items()
+                if k in ("data", "run_dir", "size", "epochs", "batch", "lr", "weight_decay", "seed", "variant", "folds", "fold",
+                         "max_steps", "max_studies") and v is not None),
             "seed": int(args["seed"]), "epochs": int(args["epochs"]), "bestEpoch": int(res["bestEpoch"]),
             "imageSize": size, "images": int(c["trainImages"]),
+            "imagesPerEpoch": int(min(c["trainImages"] // args["batch"], args.get("max_steps") or 10**9) * args["batch"]),
             "durationMin": round(float(duration if duration is not None else res["trainSeconds"] / 60), 1),
             "optimizer": f"AdamW lr {args['lr']} weight decay {args['weight_decay']}, batch {args['batch']}",
             "parameters": params,
@@ -143,7 +146,8 @@ def card_markdown(card: Dict[str, Any]) -> str:
 - Data: {t['data']}
 - Command: `{t['command']}`
 - Seed {t['seed']}, {t['epochs']} epochs (best epoch {t['bestEpoch']} by validation image AUC), {t['optimizer']},
-  {t['images']} training images at {t['imageSize']} px, {t['durationMin']} min on 2 CPU cores.
+  {t['images']} training images at {t['imageSize']} px ({t['imagesPerEpoch']} drawn at random per epoch),
+  {t['durationMin']} min on 2 shared CPU cores.
 - Augmentation (paper §3.2): rotation ±10°, horizontal flip, horizontal translation ±0.1, scale 0.8–1, Gaussian noise σ 0.01–0.05.
 
 ## Held-out test metrics ({m['split']})
@@ -168,6 +172,7 @@ def main() -> None:
     model = load_model(os.path.join(args.run_dir, "best.pt"))
     with open(os.path.join(args.run_dir, "args.json")) as f:
         size = int(json.load(f)["size"])
+    os.makedirs(args.out, exist_ok=True)
     onnx_path = os.path.join(args.out, args.file)
     export_onnx(model, onnx_path, size, OPSET)
     print(check_onnx(onnx_path, size))
