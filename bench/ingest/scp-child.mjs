@@ -10,13 +10,14 @@ const [rootDir, databaseUrl] = process.argv.slice(2);
 const logger = createLogger('bench-scp', { level: 'warn' });
 const store = await createInstanceStore({ rootDir });
 const db = createDb(databaseUrl);
-const sink = createIngestSink(db, { actor: `bench:${process.pid}` });
+const sink = createIngestSink(db, { actor: `bench:${process.pid}`, databaseUrl });
 const scp = createStoreScp({ aeTitle: 'LDH', host: '127.0.0.1', port: 0, store, sink, logger, maxAssociations: 16 });
 const { port } = await scp.listen();
 process.stdout.write(`LISTENING ${port}\n`);
 process.on('SIGTERM', () => {
   void scp
     .close()
+    .then(() => sink.close())
     .then(() => db.$disconnect())
     .then(() => process.exit(0));
 });

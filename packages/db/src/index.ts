@@ -12,7 +12,7 @@ export {
   type SettledStudy,
   type StudyForProcessing,
 } from './studies.js';
-export { recordReceivedInstance, type ReceivedInstanceRecord, type IngestOutcome } from './ingest.js';
+export { recordReceivedInstance, recordReceivedInstances, recordReceivedInstancesPg, type ReceivedInstanceRecord, type IngestOutcome, type PgQueryable } from './ingest.js';
 export { upsertModelVersion, beginInferenceRun, completeInferenceRun, failInferenceRun, getInferenceRun, type BeginRunResult } from './inference-runs.js';
 export { createReportWithOutbox, getDelivery, recordDeliveryAttempt, upsertDestination } from './reports.js';
 export type { StudyState, RunState, DeliveryState, Prisma } from './generated/prisma/client.js';

@@ -10,10 +10,14 @@ const [rootDir, databaseUrl] = process.argv.slice(-2);
 const logger = createLogger('kill-child', { level: 'warn' });
 const store = await createInstanceStore({ rootDir });
 const db = createDb(databaseUrl);
-const sink = createIngestSink(db, { actor: `kill-child:${process.pid}` });
+const sink = createIngestSink(db, { actor: `kill-child:${process.pid}`, databaseUrl });
 const scp = createStoreScp({ aeTitle: 'LDH_KILL', host: '127.0.0.1', port: 0, store, sink, logger });
 const { port } = await scp.listen();
 process.stdout.write(`SWEPT ${store.sweptTempFiles}\nLISTENING ${port}\n`);
 process.on('SIGTERM', () => {
-  void scp.close().then(() => db.$disconnect()).then(() => process.exit(0));
+  void scp
+    .close()
+    .then(() => sink.close())
+    .then(() => db.$disconnect())
+    .then(() => process.exit(0));
 });

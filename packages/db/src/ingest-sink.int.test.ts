@@ -34,14 +34,25 @@ const base = {
   columns: 512,
 };
 
-describe('createIngestSink (Postgres)', () => {
+describe.each([
+  ['through Prisma', false],
+  ['over a dedicated pg pool', true],
+] as const)('createIngestSink (Postgres) %s', (_label, usePool) => {
+  const sinkOpts = (extra: { maxPendingCommits?: number } = {}) => ({ actor: 'test', ...extra, ...(usePool ? { databaseUrl: scratch.url } : {}) });
+  const sinks: Array<{ close(): Promise<void> }> = [];
+  afterAll(async () => {
+    for (const s of sinks) await s.close();
+  });
+  const uid = (s: string): string => `${s}.${usePool ? 2 : 1}`;
+  const b = { ...base, studyInstanceUid: uid(base.studyInstanceUid), seriesInstanceUid: uid(base.seriesInstanceUid) };
   it('stores the routing attributes of an instance in one round trip', async () => {
-    const sink = createIngestSink(db, { actor: 'test' });
-    const r = await sink.commit({ ...base, sopInstanceUid: '1.2.9.1', instanceNumber: 1, sha256: '1'.repeat(64), storageKey: 'objects/11/11/x.dcm', receivedAt: new Date() });
+    const sink = createIngestSink(db, sinkOpts());
+    sinks.push(sink);
+    const r = await sink.commit({ ...b, sopInstanceUid: uid('1.2.9.1'), instanceNumber: 1, sha256: (usePool ? 'f' : '1').repeat(64), storageKey: 'objects/11/11/x.dcm', receivedAt: new Date() });
     expect(r.outcome).toBe('stored');
-    const row = await db.instance.findFirstOrThrow({ where: { sopInstanceUid: '1.2.9.1' }, include: { series: true, study: true } });
+    const row = await db.instance.findFirstOrThrow({ where: { sopInstanceUid: uid('1.2.9.1') }, include: { series: true, study: true } });
     expect(row).toMatchObject({
-      sha256: '1'.repeat(64),
+      sha256: (usePool ? 'f' : '1').repeat(64),
       sizeBytes: 524_288n,
       storageKey: 'objects/11/11/x.dcm',
       instanceNumber: 1,
@@ -58,22 +69,24 @@ describe('createIngestSink (Postgres)', () => {
   });
 
   it('resolves concurrent commits of the same bytes to one row (stored once, duplicates otherwise)', async () => {
-    const sink = createIngestSink(db, { actor: 'test' });
-    const inst = { ...base, sopInstanceUid: '1.2.9.2', sha256: '2'.repeat(64), storageKey: 'objects/22/22/y.dcm', receivedAt: new Date() };
+    const sink = createIngestSink(db, sinkOpts());
+    sinks.push(sink);
+    const inst = { ...b, sopInstanceUid: uid('1.2.9.2'), sha256: (usePool ? 'e' : '2').repeat(64), storageKey: 'objects/22/22/y.dcm', receivedAt: new Date() };
     const outcomes = await Promise.all(Array.from({ length: 8 }, () => sink.commit(inst)));
     expect(outcomes.filter((o) => o.outcome === 'stored')).toHaveLength(1);
     expect(outcomes.filter((o) => o.outcome === 'duplicate')).toHaveLength(7);
-    expect(await db.instance.count({ where: { sopInstanceUid: '1.2.9.2' } })).toBe(1);
-    const study = await db.study.findUniqueOrThrow({ where: { studyInstanceUid: base.studyInstanceUid } });
+    expect(await db.instance.count({ where: { sopInstanceUid: uid('1.2.9.2') } })).toBe(1);
+    const study = await db.study.findUniqueOrThrow({ where: { studyInstanceUid: b.studyInstanceUid } });
     expect(study.instanceCount).toBe(2);
   });
 
   it('counts many concurrent distinct instances exactly', async () => {
-    const sink = createIngestSink(db, { actor: 'test' });
-    const studyInstanceUid = '1.2.826.0.1.3680043.10.9.2';
+    const sink = createIngestSink(db, sinkOpts());
+    sinks.push(sink);
+    const studyInstanceUid = uid('1.2.826.0.1.3680043.10.9.2');
     await Promise.all(
       Array.from({ length: 40 }, (_, i) =>
-        sink.commit({ ...base, studyInstanceUid, seriesInstanceUid: `${studyInstanceUid}.${i % 3}`, sopInstanceUid: `1.2.9.3.${i}`, sha256: String(i).padStart(64, 'a'), storageKey: `k${i}`, receivedAt: new Date() }),
+        sink.commit({ ...b, studyInstanceUid, seriesInstanceUid: `${studyInstanceUid}.${i % 3}`, sopInstanceUid: uid(`1.2.9.3.${i}`), sha256: String(i).padStart(64, 'a'), storageKey: `k${i}`, receivedAt: new Date() }),
       ),
     );
     const study = await db.study.findUniqueOrThrow({ where: { studyInstanceUid }, include: { series: true } });
@@ -84,14 +97,15 @@ describe('createIngestSink (Postgres)', () => {
   });
 
   it('audits the end of an association and reports overload above maxPendingCommits', async () => {
-    const sink = createIngestSink(db, { actor: 'test', maxPendingCommits: 1 });
+    const sink = createIngestSink(db, sinkOpts({ maxPendingCommits: 1 }));
+    sinks.push(sink);
     expect(await sink.isOverloaded()).toBe(false);
-    const pending = sink.commit({ ...base, sopInstanceUid: '1.2.9.4', sha256: '4'.repeat(64), storageKey: 'k4', receivedAt: new Date() });
+    const pending = sink.commit({ ...b, sopInstanceUid: uid('1.2.9.4'), sha256: '4'.repeat(64), storageKey: 'k4', receivedAt: new Date() });
     expect(await sink.isOverloaded()).toBe(true);
     await pending;
     expect(await sink.isOverloaded()).toBe(false);
     await sink.associationClosed({
-      associationId: 'a-1',
+      associationId: uid('a-1'),
       callingAeTitle: 'STORESCU',
       calledAeTitle: 'LDH',
       remoteAddress: '127.0.0.1',
@@ -102,7 +116,7 @@ describe('createIngestSink (Postgres)', () => {
       bytesStored: 3000,
       ending: 'released',
     });
-    const ev = await db.auditEvent.findFirstOrThrow({ where: { entityType: 'association', entityId: 'a-1' } });
+    const ev = await db.auditEvent.findFirstOrThrow({ where: { entityType: 'association', entityId: uid('a-1') } });
     expect(ev.action).toBe('association.released');
     expect(ev.details).toMatchObject({ instancesStored: 3, instancesFailed: 1 });
   });

@@ -57,3 +57,82 @@ export async function recordReceivedInstance(db: Db | Tx, inst: ReceivedInstance
   }
   return outcome;
 }
+
+/** One statement recording a JSON array of instances, in array order ($1 payload, $2 actor). */
+const RECORD_BATCH_SQL = `
+  SELECT t.i::int AS i, ldh_record_instance(
+    x->>'sopInstanceUid', x->>'sopClassUid', x->>'studyInstanceUid', x->>'seriesInstanceUid',
+    x->>'transferSyntaxUid', x->>'sha256', (x->>'sizeBytes')::bigint, x->>'storageKey',
+    x->>'callingAeTitle', x->>'remoteAddress', (x->>'receivedAt')::timestamp(3),
+    x->>'modality', x->>'seriesDescription', (x->>'seriesNumber')::integer,
+    x->>'bodyPartExamined', (x->>'instanceNumber')::integer,
+    CASE WHEN jsonb_typeof(x->'ipp') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(x->'ipp')::double precision) END,
+    CASE WHEN jsonb_typeof(x->'iop') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(x->'iop')::double precision) END,
+    (x->>'rows')::integer, (x->>'columns')::integer, x->>'patientIdHash', $2::text
+  ) AS outcome
+  FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(x, i)`;
+
+function batchPayload(insts: ReceivedInstanceRecord[]): string {
+  return JSON.stringify(
+    insts.map((inst) => ({
+      sopInstanceUid: inst.sopInstanceUid,
+      sopClassUid: inst.sopClassUid,
+      studyInstanceUid: inst.studyInstanceUid,
+      seriesInstanceUid: inst.seriesInstanceUid,
+      transferSyntaxUid: inst.transferSyntaxUid,
+      sha256: inst.sha256,
+      sizeBytes: String(inst.sizeBytes),
+      storageKey: inst.storageKey,
+      callingAeTitle: inst.callingAeTitle,
+      remoteAddress: inst.remoteAddress ?? null,
+      receivedAt: inst.receivedAt.toISOString(),
+      modality: inst.modality ?? null,
+      seriesDescription: inst.seriesDescription ?? null,
+      seriesNumber: inst.seriesNumber ?? null,
+      bodyPartExamined: inst.bodyPartExamined ?? null,
+      instanceNumber: inst.instanceNumber ?? null,
+      ipp: inst.imagePositionPatient?.length ? inst.imagePositionPatient : null,
+      iop: inst.imageOrientationPatient?.length ? inst.imageOrientationPatient : null,
+      rows: inst.rows ?? null,
+      columns: inst.columns ?? null,
+      patientIdHash: inst.patientId ? createHash('sha256').update(inst.patientId).digest('hex') : null,
+    })),
+  );
+}
+
+function orderedOutcomes(count: number, rows: Array<{ i: number | bigint; outcome: string }>): IngestOutcome[] {
+  const outcomes = new Array<IngestOutcome>(count);
+  for (const r of rows) outcomes[Number(r.i) - 1] = r.outcome as IngestOutcome;
+  for (let k = 0; k < count; k++) {
+    const o = outcomes[k];
+    if (o !== 'stored' && o !== 'duplicate' && o !== 'new-version') throw new Error(`ldh_record_instance returned ${String(o)} for item ${k}`);
+  }
+  return outcomes;
+}
+
+/**
+ * Records several instances in ONE statement and transaction (group commit): concurrent
+ * associations of one study would otherwise queue on that study's row lock for a full commit
+ * each. Evaluated in array order; callers sort by study to keep lock order stable across
+ * processes. Throws if any instance fails (the whole batch is then rolled back).
+ */
+export async function recordReceivedInstances(db: Db | Tx, insts: ReceivedInstanceRecord[], actor = 'scp'): Promise<IngestOutcome[]> {
+  if (insts.length === 0) return [];
+  const rows = await db.$queryRawUnsafe<Array<{ i: number; outcome: string }>>(RECORD_BATCH_SQL, batchPayload(insts), actor);
+  return orderedOutcomes(insts.length, rows);
+}
+
+/** Anything with node-postgres' `query(text, values)` (a Pool or a Client). */
+export interface PgQueryable {
+  query(text: string, values: unknown[]): Promise<{ rows: Array<{ i: number; outcome: string }> }>;
+}
+
+/**
+ * {@link recordReceivedInstances} over a plain node-postgres pool: the ingest hot path, where
+ * Prisma's per-query overhead (several ms of CPU on two cores) would dominate.
+ */
+export async function recordReceivedInstancesPg(pool: PgQueryable, insts: ReceivedInstanceRecord[], actor = 'scp'): Promise<IngestOutcome[]> {
+  if (insts.length === 0) return [];
+  const { rows } = await pool.query(RECORD_BATCH_SQL, [batchPayload(insts), actor]);
+  return orderedOutcomes(insts.length, rows);
+}

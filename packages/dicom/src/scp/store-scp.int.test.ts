@@ -83,7 +83,7 @@ function item(type: number, body: Buffer): Buffer {
   return Buffer.concat([h, body]);
 }
 
-function associateRq(calledAe: string, callingAe: string, abstractSyntax: string, ts: string): Buffer {
+function associateRq(calledAe: string, callingAe: string, abstractSyntax: string, ts: string, extra: Array<[number, string]> = []): Buffer {
   const fixed = Buffer.alloc(68, 0x20);
   fixed.writeUInt16BE(1, 0);
   fixed.writeUInt16BE(0, 2);
@@ -91,7 +91,10 @@ function associateRq(calledAe: string, callingAe: string, abstractSyntax: string
   fixed.write(callingAe.padEnd(16), 20, 'latin1');
   fixed.fill(0, 36, 68);
   const appCtx = item(0x10, Buffer.from('1.2.840.10008.3.1.1.1'));
-  const pc = item(0x20, Buffer.concat([Buffer.from([1, 0, 0, 0]), item(0x30, Buffer.from(abstractSyntax)), item(0x40, Buffer.from(ts))]));
+  const pcs = [[1, abstractSyntax] as [number, string], ...extra].map(([id, as]) =>
+    item(0x20, Buffer.concat([Buffer.from([id, 0, 0, 0]), item(0x30, Buffer.from(as)), item(0x40, Buffer.from(ts))])),
+  );
+  const pc = Buffer.concat(pcs);
   const maxLen = Buffer.alloc(4);
   maxLen.writeUInt32BE(16384, 0);
   const user = item(0x50, Buffer.concat([item(0x51, maxLen), item(0x52, Buffer.from('1.2.3.4'))]));
@@ -115,6 +118,18 @@ function us(v: number): Buffer {
   const b = Buffer.alloc(2);
   b.writeUInt16LE(v, 0);
   return b;
+}
+
+function cEchoCommand(): Buffer {
+  const body = Buffer.concat([
+    implicitElement(0, 0x0002, uidValue('1.2.840.10008.1.1')),
+    implicitElement(0, 0x0100, us(0x0030)),
+    implicitElement(0, 0x0110, us(3)),
+    implicitElement(0, 0x0800, us(0x0101)),
+  ]);
+  const gl = Buffer.alloc(4);
+  gl.writeUInt32LE(body.length, 0);
+  return Buffer.concat([implicitElement(0, 0x0000, gl), body]);
 }
 
 function cStoreCommand(sopClass: string, sopInstance: string): Buffer {
@@ -445,6 +460,24 @@ describe('store SCP against dcmtk peers', () => {
       const got = sink.instances.at(-1)!;
       expect(got.sopInstanceUid).toBe(sop);
       expect(sha(datasetBytes(await readFile(store.pathOf(got.storageKey))))).toBe(sha(ds));
+    }
+    peer.socket.destroy();
+  });
+
+  it('serves C-ECHO and C-STORE interleaved on one association', async () => {
+    const peer = await RawPeer.connect(port);
+    peer.send(associateRq('LDH_TEST', 'RAWSCU', MR, EXPLICIT_LE, [[3, '1.2.840.10008.1.1']]));
+    expect((await peer.next())?.type).toBe(0x02);
+    for (let i = 0; i < 2; i++) {
+      peer.send(pDataTf(3, true, true, cEchoCommand()));
+      const echoRsp = await peer.next();
+      expect(echoRsp && statusOf(echoRsp.body)).toBe(0x0000);
+      const sop = newUid();
+      peer.send(pDataTf(1, true, true, cStoreCommand(MR, sop)));
+      peer.send(pDataTf(1, false, true, datasetBytes(buildTestMrInstance({ sopInstanceUid: sop }))));
+      const storeRsp = await peer.next();
+      expect(storeRsp && statusOf(storeRsp.body)).toBe(0x0000);
+      expect(sink.instances.at(-1)!.sopInstanceUid).toBe(sop);
     }
     peer.socket.destroy();
   });

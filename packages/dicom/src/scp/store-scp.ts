@@ -335,6 +335,8 @@ function readCommandSet(buf: Buffer): { commandField: number; messageId: number;
     const len = buf.readUInt32LE(pos + 4);
     const v = pos + 8;
     if (group !== 0x0000 || v + len > buf.length) return undefined;
+    // A complete command set starts with its group length, which must cover the rest exactly.
+    if (pos === 0 && (element !== 0x0000 || len !== 4 || buf.readUInt32LE(v) !== buf.length - 12)) return undefined;
     if (element === 0x0002) sopClassUid = buf.toString('latin1', v, v + len);
     else if (element === 0x0100 && len >= 2) commandField = buf.readUInt16LE(v);
     else if (element === 0x0110 && len >= 2) messageId = buf.readUInt16LE(v);
@@ -385,10 +387,11 @@ interface Connection {
 }
 
 /**
- * The C-ECHO/C-STORE SCP that receives studies from a PACS. Each instance is streamed as
- * received to a temp file (our Part-10 meta header + the sender's dataset bytes), fsynced,
- * checked and parsed, renamed to its content address, recorded by the sink — and only then
- * acknowledged. Bad input gets a failure status or an abort; the listener keeps serving.
+ * The C-ECHO/C-STORE SCP that receives studies from a PACS. Each instance is stored as received
+ * (our Part-10 meta header + the sender's dataset bytes, untouched): received in memory (or
+ * streamed to a temp file when large), checked for completeness and parsed, written and
+ * fdatasync'ed, renamed to its content address with the directory fsynced, recorded by the sink
+ * — and only then acknowledged. Bad input gets a failure status or an abort; the listener keeps serving.
  */
 export function createStoreScp(opts: StoreScpOptions): StoreScp {
   quietDimseLog();
@@ -591,6 +594,8 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       job.refusal ??= new OutOfResourcesError(`admission check failed: ${(err as Error).message}`);
     });
     job.spool = new DatasetSpool(() => openForJob(job), job.header, keepInMemoryBytes, 4 * maxPduLength);
+    // After the connection died the spool is destroyed; a late write must not crash the process.
+    job.spool.on('error', () => undefined);
     // Real back-pressure once spilled to disk: stop reading the socket while the disk is behind.
     const spoolWrite = job.spool.write.bind(job.spool) as (chunk: Buffer) => boolean;
     job.spool.write = ((chunk: Buffer) => {
@@ -636,7 +641,10 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       const cmd = readCommandSet(first.value);
       if (!cmd || cmd.commandField !== 0x0001 || cmd.dataSetType === 0x0101) return false;
       const handler = conn.handler as unknown as { dimse?: unknown; dimseStream?: unknown };
-      if (handler.dimse !== undefined || handler.dimseStream !== undefined) return false;
+      if (handler.dimse !== undefined) return false;
+      // dcmjs-dimse leaves the stream of a dataset-less command (C-ECHO) behind; this PDV is a
+      // complete command set (group length checked), so nothing partial is being dropped.
+      handler.dimseStream = undefined;
       let context: PresentationContext | undefined;
       try {
         context = association.getPresentationContext(first.pcId);
