@@ -122,9 +122,9 @@ export async function recordReceivedInstances(db: Db | Tx, insts: ReceivedInstan
   return orderedOutcomes(insts.length, rows);
 }
 
-/** Anything with node-postgres' `query(text, values)` (a Pool or a Client). */
+/** Anything with node-postgres' `query({ name, text, values })` (a Pool or a Client). */
 export interface PgQueryable {
-  query(text: string, values: unknown[]): Promise<{ rows: Array<{ i: number; outcome: string }> }>;
+  query(config: { name: string; text: string; values: unknown[] }): Promise<{ rows: Array<{ i: number; outcome: string }> }>;
 }
 
 /**
@@ -133,6 +133,7 @@ export interface PgQueryable {
  */
 export async function recordReceivedInstancesPg(pool: PgQueryable, insts: ReceivedInstanceRecord[], actor = 'scp'): Promise<IngestOutcome[]> {
   if (insts.length === 0) return [];
-  const { rows } = await pool.query(RECORD_BATCH_SQL, [batchPayload(insts), actor]);
+  // Named: prepared once per connection, so Postgres skips parsing and planning per batch.
+  const { rows } = await pool.query({ name: 'ldh_record_instance_batch', text: RECORD_BATCH_SQL, values: [batchPayload(insts), actor] });
   return orderedOutcomes(insts.length, rows);
 }

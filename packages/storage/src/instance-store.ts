@@ -61,9 +61,12 @@ export interface InstanceStore {
   /**
    * Writes a complete object held in memory: temp file, one write, fdatasync, rename, directory
    * fsync — the fewest steps to durable. `sha256`, when given, must be the digest of `data`
-   * (a receiver that hashed while receiving saves hashing twice).
+   * (a receiver that hashed while receiving saves hashing twice). With `deferDirSync` it resolves
+   * once the fdatasync'ed file is renamed into place and `dirSynced` settles when the directory
+   * fsync is done: the caller overlaps that with its own commit and must await both before
+   * treating the object as durable.
    */
-  writeObject(data: Buffer, opts?: { sha256?: string }): Promise<StoredObject>;
+  writeObject(data: Buffer, opts?: { sha256?: string; deferDirSync?: boolean }): Promise<StoredObject & { dirSynced: Promise<void> }>;
   /** False when free space is below `minFreeBytes`: callers answer "out of resources" instead of writing. */
   hasSpace(): Promise<boolean>;
   /** Free bytes available to this process on the store's filesystem (fresh reading). */
@@ -283,17 +286,27 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
     }
   }
 
-  /** Renames a durable temp file to its content address and makes the new name durable. */
-  async function publish(tempPath: string, path: string): Promise<void> {
+  /**
+   * Renames a durable temp file to its content address; the returned promise settles when the
+   * new name (and any new fan-out directories) are fsynced.
+   */
+  async function renameIntoPlace(tempPath: string, path: string): Promise<{ synced: Promise<void> }> {
     const dir = dirname(path);
     const created = await ensureObjectDir(dir);
     await rename(tempPath, path);
     // The new name and any new fan-out directories: fsynced together (one journal commit on
     // most filesystems) instead of one after the other.
-    await Promise.all([dir, ...created].map((d) => fsyncDirCached(d)));
+    const synced = Promise.all([dir, ...created].map((d) => fsyncDirCached(d))).then(() => undefined);
+    synced.catch(() => undefined);
+    return { synced };
   }
 
-  async function writeObject(data: Buffer, opts: { sha256?: string } = {}): Promise<StoredObject> {
+  /** Renames a durable temp file to its content address and makes the new name durable. */
+  async function publish(tempPath: string, path: string): Promise<void> {
+    await (await renameIntoPlace(tempPath, path)).synced;
+  }
+
+  async function writeObject(data: Buffer, opts: { sha256?: string; deferDirSync?: boolean } = {}): Promise<StoredObject & { dirSynced: Promise<void> }> {
     if (!(await hasSpace())) throw new InsufficientSpaceError(freeCache?.bytes ?? 0, minFreeBytes);
     const sha256 = opts.sha256 ?? createHash('sha256').update(data).digest('hex');
     const tempPath = join(tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}.tmp`);
@@ -310,8 +323,9 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
       await fh.datasync();
       await fh.close();
       fh = undefined;
-      await publish(tempPath, path);
-      return { sha256, sizeBytes: data.length, storageKey, path };
+      const { synced: dirSynced } = await renameIntoPlace(tempPath, path);
+      if (!opts.deferDirSync) await dirSynced;
+      return { sha256, sizeBytes: data.length, storageKey, path, dirSynced };
     } catch (err) {
       await fh?.close().catch(() => undefined);
       await unlink(tempPath).catch(() => undefined);

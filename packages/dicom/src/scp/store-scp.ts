@@ -34,7 +34,10 @@ const { PresentationContextResult, RejectResult, RejectSource, RejectReason, Abo
  */
 export interface ScpInstanceStore {
   beginWrite(): Promise<ScpPendingWrite>;
-  writeObject(data: Buffer, opts?: { sha256?: string }): Promise<{ sha256: string; sizeBytes: number; storageKey: string }>;
+  writeObject(
+    data: Buffer,
+    opts?: { sha256?: string; deferDirSync?: boolean },
+  ): Promise<{ sha256: string; sizeBytes: number; storageKey: string; dirSynced?: Promise<void> }>;
   hasSpace(): Promise<boolean>;
   freeBytes(): Promise<number>;
 }
@@ -464,7 +467,7 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       if (job.spool.failure) throw new OutOfResourcesError(`write failed: ${job.spool.failure.message}`, { cause: job.spool.failure });
       let identity: InstanceIdentity;
       let tIdentified = tReceived;
-      let stored: { sha256: string; sizeBytes: number; storageKey: string };
+      let stored: { sha256: string; sizeBytes: number; storageKey: string; dirSynced?: Promise<void> };
       let tSealed: number;
       if (!job.spool.spilled) {
         // Kept in memory: validate first, so an invalid dataset never reaches the disk; then one
@@ -474,7 +477,9 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
         identity = identifyPart10(file);
         checkAgainstCommand(identity, job);
         tIdentified = performance.now();
-        stored = await opts.store.writeObject(file, { sha256: job.spool.hash.digest('hex') });
+        // The file is fdatasync'ed and renamed when this resolves; its directory fsync runs on
+        // while the sink commits (both are awaited before the response).
+        stored = await opts.store.writeObject(file, { sha256: job.spool.hash.digest('hex'), deferDirSync: true });
         tSealed = performance.now();
       } else {
         if (!pending) throw new OutOfResourcesError('instance refused');
@@ -496,13 +501,16 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
         remoteAddress: conn.remoteAddress,
         receivedAt: new Date(),
       };
-      let result: Awaited<ReturnType<IngestSink['commit']>>;
-      try {
-        result = await opts.sink.commit(instance);
-      } catch (err) {
-        // The file is durable but unrecorded: the sender retries, the same bytes land on the same key.
-        throw new OutOfResourcesError(`ingest sink failed: ${(err as Error).message}`, { cause: err });
+      const [committed, dirSync] = await Promise.allSettled([opts.sink.commit(instance), stored.dirSynced ?? Promise.resolve()]);
+      if (dirSync.status === 'rejected') {
+        throw new OutOfResourcesError(`directory fsync failed: ${(dirSync.reason as Error).message}`, { cause: dirSync.reason });
       }
+      if (committed.status === 'rejected') {
+        // The file is durable but unrecorded: the sender retries, the same bytes land on the same key.
+        const reason = committed.reason as Error;
+        throw new OutOfResourcesError(`ingest sink failed: ${reason.message}`, { cause: reason });
+      }
+      const result = committed.value;
       outcome = result.outcome;
       conn.stored += 1;
       conn.bytes += stored.sizeBytes;
