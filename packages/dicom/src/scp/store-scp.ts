@@ -110,7 +110,7 @@ export interface StoreScpOptions {
   tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer; requestClientCert?: boolean };
   /** Concurrent connections beyond this are rejected with local-limit-exceeded (default 32). */
   maxAssociations?: number;
-  /** Largest P-DATA PDU we accept and announce (default 256 KiB). */
+  /** Largest P-DATA PDU we accept and announce (default 16 KiB, as dcmtk: PDUs that fit a socket read are handled without copying). */
   maxPduLength?: number;
   /** Close an association with no traffic and no work in progress for this long (default 60 s). */
   idleTimeoutMs?: number;
@@ -401,7 +401,7 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
   const log = opts.logger.child({ component: 'store-scp', aeTitle: opts.aeTitle });
   const metrics = opts.metrics ?? createScpMetrics();
   const maxAssociations = opts.maxAssociations ?? 32;
-  const maxPduLength = opts.maxPduLength ?? 256 * 1024;
+  const maxPduLength = opts.maxPduLength ?? 16 * 1024;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
   const associationTimeoutMs = opts.associationTimeoutMs ?? 30_000;
   const keepInMemoryBytes = opts.keepInMemoryBytes ?? 8 * 1024 * 1024;
