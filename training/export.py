@@ -156,8 +156,18 @@ def card_markdown(card: Dict[str, Any]) -> str:
 | per image (threshold {m['imageThreshold']:.3f}) | {fmt(m['testImage'])} |
 | per study ({card['aggregation']['method']}, threshold {card['threshold']:.3f}) | {fmt(m['testStudy'])} |
 
-These are single-split figures on synthetic phantoms; they say nothing about performance on real MRI.
+{verdict(card)}These are single-split figures on synthetic phantoms; they say nothing about performance on real MRI.
 """
+
+
+def verdict(card: Dict[str, Any]) -> str:
+    """A plain statement when the model is no better than chance, so nobody mistakes it for a classifier."""
+    auc = card["metrics"]["testStudy"].get("auc")
+    if auc is not None and auc == auc and auc < 0.7:
+        return (f"**This model did not learn to separate the classes: held-out study AUC {auc:.2f} is close to chance "
+                f"(0.5).** It exercises the pipeline with the paper's real architecture and I/O contract; do not read its "
+                f"outputs as findings.\n\n")
+    return ""
 
 
 def main() -> None:
