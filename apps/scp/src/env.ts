@@ -31,7 +31,8 @@ export const scpEnvSchema = z.object({
   LDH_ALLOWED_PEERS: peers.default([]),
   LDH_QUIET_PERIOD_MS: envFields.positiveInt.default(defaults.quietPeriodMs),
   LDH_SCP_MAX_ASSOCIATIONS: envFields.positiveInt.default(32),
-  LDH_SCP_MAX_PDU: envFields.positiveInt.default(256 * 1024),
+  // 16 KiB as dcmtk: measured ~8x less GC than 256 KiB (bench/ingest).
+  LDH_SCP_MAX_PDU: envFields.positiveInt.default(16 * 1024),
   LDH_SCP_IDLE_TIMEOUT_MS: envFields.positiveInt.default(60_000),
   LDH_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(1024 ** 3),
   LDH_SCP_TLS_CERT: z.string().optional(),

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { createLogger, type Logger } from '@ldh/config';
-import { createDb, recordReceivedInstance, type Db } from '@ldh/db';
-import { createStoreScp, type IngestSink } from '@ldh/dicom';
+import { createDb, createIngestSink, type Db } from '@ldh/db';
+import { createStoreScp } from '@ldh/dicom';
 import { closePipelineQueues, createPipelineQueues, startSettler } from '@ldh/pipeline';
 import { createRedis } from '@ldh/queue';
 import { createInstanceStore } from '@ldh/storage';
@@ -24,11 +24,9 @@ export async function startScp(env: ScpEnv, opts: { logger?: Logger; db?: Db } =
   const store = await createInstanceStore({ rootDir: env.LDH_STORAGE_DIR, minFreeBytes: env.LDH_MIN_FREE_BYTES });
   const redis = createRedis(env.REDIS_URL);
   const queues = createPipelineQueues({ connection: redis, prefix: env.LDH_QUEUE_PREFIX });
-  const sink: IngestSink = {
-    async commit(instance) {
-      return { outcome: await recordReceivedInstance(db, instance, actor) };
-    },
-  };
+  // Group-committing sink over its own small pg pool (far less CPU per instance than Prisma);
+  // answers "overloaded" so the SCP sends 0xA700 when the database falls behind.
+  const sink = createIngestSink(db, { actor, databaseUrl: env.DATABASE_URL });
   if (Array.isArray(env.LDH_ALLOWED_PEERS) && env.LDH_ALLOWED_PEERS.length === 0) {
     logger.warn('LDH_ALLOWED_PEERS is empty: every association will be rejected (set "AE@ip,..." or "*")');
   }
@@ -61,6 +59,7 @@ export async function startScp(env: ScpEnv, opts: { logger?: Logger; db?: Db } =
     port,
     async stop() {
       await scp.close();
+      await sink.close();
       await settler.stop();
       await closePipelineQueues(queues);
       redis.disconnect();
