@@ -29,7 +29,7 @@ export interface DemoSummary {
   finalState: string;
   stateReason: string | null;
   states: Array<{ state: string; at: string; durationMs: number | null }>;
-  model: { name: string; version: string; placeholder: boolean; provider: string } | null;
+  model: { name: string; version: string; placeholder: boolean; provider: string; disclaimer: string } | null;
   probability: number | null;
   decision: string | null;
   threshold: number | null;
@@ -139,7 +139,15 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
       finalState: row.state,
       stateReason: row.stateReason,
       states,
-      model: run ? { name: run.modelVersion.name, version: run.modelVersion.version, placeholder: run.modelVersion.placeholder, provider: run.provider ?? '?' } : null,
+      model: run
+        ? {
+            name: run.modelVersion.name,
+            version: run.modelVersion.version,
+            placeholder: run.modelVersion.placeholder,
+            provider: run.provider ?? '?',
+            disclaimer: String((run.modelVersion.card as { disclaimer?: unknown }).disclaimer ?? 'not for clinical use'),
+          }
+        : null,
       probability: run?.studyProbability ?? null,
       decision: run?.decision ?? null,
       threshold: run?.threshold ?? null,
@@ -166,6 +174,7 @@ export function formatSummary(s: DemoSummary): string {
     '  states:',
     ...s.states.map((st) => `    ${st.state.padEnd(12)} ${st.at}${st.durationMs !== null ? `  +${st.durationMs} ms` : ''}`),
     `  model                  ${s.model ? `${s.model.name} ${s.model.version} on ${s.model.provider}${s.model.placeholder ? '  ** PLACEHOLDER MODEL: score is meaningless **' : ''}` : '-'}`,
+    ...(s.model && !s.model.placeholder ? [`                         ${s.model.disclaimer}`] : []),
     `  score                  ${s.probability !== null ? `${(s.probability * 100).toFixed(1)}% → ${s.decision} (threshold ${s.threshold})` : '-'}`,
     `  ground truth (phantom) ${s.truth?.label ?? '-'}`,
     `  SR                     ${s.srSopInstanceUid ?? '-'}`,

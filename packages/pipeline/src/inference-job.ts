@@ -11,7 +11,7 @@ import {
   appendAudit,
   type Prisma,
 } from '@ldh/db';
-import { classifyStudy, preprocessImage, readDicomImage, selectSlices, type LoadedModel, type SeriesRole, type StudyImage } from '@ldh/model';
+import { classifyStudy, ModelInputError, preprocessImage, readDicomImage, selectSlices, type LoadedModel, type SeriesRole, type StudyImage } from '@ldh/model';
 import { UnrecoverableError, type InferencePayload } from '@ldh/queue';
 import type { PipelineDeps } from './deps.js';
 
@@ -103,7 +103,16 @@ export async function runInferenceJob(payload: InferencePayload, deps: Inference
     throw new UnrecoverableError(reason);
   }
   const preprocessMs = performance.now() - t0;
-  const result = await classifyStudy(images, model);
+  let result: Awaited<ReturnType<typeof classifyStudy>>;
+  try {
+    result = await classifyStudy(images, model);
+  } catch (err) {
+    if (!(err instanceof ModelInputError)) throw err; // runtime trouble: let BullMQ retry
+    const reason = `model input rejected: ${err.message}`;
+    await failInferenceRun(db, { runId: claim.runId, studyInstanceUid: study.studyInstanceUid, actor: deps.actor, error: reason });
+    await transitionStudy(db, { studyId: study.id, from: ['inferring'], to: 'failed', actor: deps.actor, reason });
+    throw new UnrecoverableError(reason);
+  }
   const timings = { preprocessMs: round(preprocessMs), inferenceMs: round(result.timings.totalMs), perImageMs: round(result.timings.perImageMs), images: images.length };
   await completeInferenceRun(db, {
     runId: claim.runId,
