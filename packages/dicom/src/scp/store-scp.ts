@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import dimse from 'dcmjs-dimse';
 import type { Logger } from '@ldh/config';
+import { quietDimseLogs } from '../dimse.js';
 import { isValidUid } from '../uid.js';
 import { OutOfResourcesError, ScpError, SopMismatchError } from './errors.js';
 import { identifyPart10, identifyStoredInstance, type InstanceIdentity } from './identify-instance.js';
@@ -140,13 +141,6 @@ const STATUS_SUCCESS = 0x0000;
 const MAX_NON_DATA_PDU = 1 << 20;
 const PDU_TYPES = new Set([1, 2, 3, 4, 5, 6, 7]);
 
-let dimseLogQuieted = false;
-/** dcmjs-dimse logs every PDU at trace level by default; we log what matters ourselves. */
-function quietDimseLog(): void {
-  if (dimseLogQuieted) return;
-  dimse.log.setLevel('warn');
-  dimseLogQuieted = true;
-}
 
 function normalizeIp(ip: string | undefined): string {
   if (!ip) return '';
@@ -397,7 +391,8 @@ interface Connection {
  * — and only then acknowledged. Bad input gets a failure status or an abort; the listener keeps serving.
  */
 export function createStoreScp(opts: StoreScpOptions): StoreScp {
-  quietDimseLog();
+  // dcmjs-dimse logs every PDU at trace level by default; we log what matters ourselves.
+  quietDimseLogs();
   const log = opts.logger.child({ component: 'store-scp', aeTitle: opts.aeTitle });
   const metrics = opts.metrics ?? createScpMetrics();
   const maxAssociations = opts.maxAssociations ?? 32;
