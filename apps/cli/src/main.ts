@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { createLogger, EnvError } from '@ldh/config';
+import { AE_TITLE_PATTERN, createLogger, EnvError } from '@ldh/config';
 import { migrateDeploy, repoRoot } from '@ldh/db';
 import { storeFiles } from '@ldh/dicom';
 import { writePhantomDataset, PhantomError } from '@ldh/phantom';
@@ -29,7 +29,7 @@ function int(name: string, min: number, max: number) {
 }
 
 function aeTitle(v: string): string {
-  if (!/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(v) || v.trim() === '') throw new InvalidArgumentError('AE titles are 1-16 printable ASCII characters');
+  if (!AE_TITLE_PATTERN.test(v) || v.trim() === '') throw new InvalidArgumentError('AE titles are 1-16 printable ASCII characters');
   return v;
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defaults, envFields, parseEnv } from '@ldh/config';
+import { AE_TITLE_PATTERN, defaults, envFields, parseEnv, serviceEnvShape } from '@ldh/config';
 
 /** A peer allowed to associate: "AE" or "AE@ip"; "*" alone disables the allow-list. */
 const peers = z
@@ -9,7 +9,7 @@ const peers = z
     const out: Array<{ aeTitle: string; ip?: string }> = [];
     for (const token of v.split(',').map((t) => t.trim()).filter(Boolean)) {
       const [ae, ip] = token.split('@');
-      if (!ae || !/^[\x20-\x5b\x5d-\x7e]{1,16}$/.test(ae)) {
+      if (!ae || !AE_TITLE_PATTERN.test(ae)) {
         ctx.addIssue({ code: 'custom', message: `bad entry "${token}" (expected AE or AE@ip)` });
         return z.NEVER;
       }
@@ -20,11 +20,7 @@ const peers = z
 
 /** Environment of the C-STORE SCP role (see the README's configuration table). */
 export const scpEnvSchema = z.object({
-  DATABASE_URL: envFields.databaseUrl,
-  REDIS_URL: envFields.redisUrl.default('redis://127.0.0.1:6379'),
-  LOG_LEVEL: envFields.logLevel,
-  LDH_QUEUE_PREFIX: envFields.queuePrefix,
-  LDH_STORAGE_DIR: z.string().default(defaults.storageDir),
+  ...serviceEnvShape,
   LDH_AE_TITLE: envFields.aeTitle.default(defaults.aeTitle),
   LDH_SCP_HOST: z.string().default('0.0.0.0'),
   LDH_SCP_PORT: envFields.port.default(defaults.scpPort),

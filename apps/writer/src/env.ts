@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defaults, envFields, parseEnv } from '@ldh/config';
+import { defaults, envFields, parseEnv, serviceEnvShape } from '@ldh/config';
 
 /**
  * Destinations as "NAME=AET@host:port" (comma separated), e.g. "PACS=ORTHANC@10.0.0.5:4242".
@@ -20,11 +20,7 @@ const destinations = z.string().transform((v, ctx) => {
 
 /** Environment of the writer role (SR/KOS writing + delivery). */
 export const writerEnvSchema = z.object({
-  DATABASE_URL: envFields.databaseUrl,
-  REDIS_URL: envFields.redisUrl.default('redis://127.0.0.1:6379'),
-  LOG_LEVEL: envFields.logLevel,
-  LDH_QUEUE_PREFIX: envFields.queuePrefix,
-  LDH_STORAGE_DIR: z.string().default(defaults.storageDir),
+  ...serviceEnvShape,
   LDH_AE_TITLE: envFields.aeTitle.default(defaults.aeTitle),
   LDH_DESTINATIONS: destinations.optional(),
   LDH_MANUFACTURER: z.string().max(64).default('LDH triage research prototype'),

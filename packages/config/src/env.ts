@@ -28,6 +28,9 @@ const boolString = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'])
   .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
 
+/** DICOM AE title: 1-16 characters of the default repertoire, no backslash (PS3.5 6.2). */
+export const AE_TITLE_PATTERN = /^[\x20-\x5b\x5d-\x7e]{1,16}$/;
+
 /** Reusable field definitions so every app spells a variable the same way. */
 export const envFields = {
   databaseUrl: z.url({ protocol: /^postgres(ql)?$/, message: 'must be a postgres:// or postgresql:// URL' }),
@@ -36,7 +39,7 @@ export const envFields = {
   port: z.coerce.number().int().min(0).max(65535),
   aeTitle: z
     .string()
-    .regex(/^[\x20-\x5b\x5d-\x7e]{1,16}$/, 'must be 1-16 printable ASCII characters without backslash')
+    .regex(AE_TITLE_PATTERN, 'must be 1-16 printable ASCII characters without backslash')
     .refine((v) => v.trim().length > 0, 'must not be blank'),
   positiveInt: z.coerce.number().int().positive(),
   boolean: boolString,
@@ -50,3 +53,15 @@ export const defaults = {
   quietPeriodMs: 15_000,
   storageDir: '.ldh/storage',
 } as const;
+
+/**
+ * Variables every service role reads (database, queue, logs, storage); each role's schema
+ * spreads this and adds its own.
+ */
+export const serviceEnvShape = {
+  DATABASE_URL: envFields.databaseUrl,
+  REDIS_URL: envFields.redisUrl.default('redis://127.0.0.1:6379'),
+  LOG_LEVEL: envFields.logLevel,
+  LDH_QUEUE_PREFIX: envFields.queuePrefix,
+  LDH_STORAGE_DIR: z.string().default(defaults.storageDir),
+};

@@ -1,2 +1,2 @@
 export { createLogger, PHI_KEYS, type Logger } from './logger.js';
-export { parseEnv, envFields, defaults, EnvError } from './env.js';
+export { parseEnv, envFields, serviceEnvShape, defaults, EnvError, AE_TITLE_PATTERN } from './env.js';
