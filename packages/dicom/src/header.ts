@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 const require = createRequire(import.meta.url);
 // dcmjs ships no type declarations; we type the few calls we make.
 const dcmjs = require('dcmjs') as {
-  log?: { setLevel?(level: string): void };
+  log?: { setLevel?(level: string): void; getLogger?(name: string): { setLevel?(level: string): void } };
   data: {
     DicomMessage: { readFile(buffer: ArrayBuffer, options?: Record<string, unknown>): { meta: Record<string, unknown>; dict: Record<string, unknown> } };
     DicomMetaDictionary: { naturalizeDataset(dict: Record<string, unknown>): Record<string, unknown> };
@@ -13,6 +13,8 @@ const dcmjs = require('dcmjs') as {
 // dcmjs logs every VR it coerces (e.g. "Invalid vr type ox - using OW") to the console; keep
 // stderr for our own structured logs.
 dcmjs.log?.setLevel?.('error');
+// Its separate validation logger reports VR coercions of implicit-VR pixel data ("ox" → OW).
+dcmjs.log?.getLogger?.('validation.dcmjs').setLevel?.('silent');
 
 /** Naturalized dataset (keyword → value), as dcmjs produces it. */
 export type NaturalDataset = Record<string, unknown>;
