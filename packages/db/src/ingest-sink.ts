@@ -1,21 +1,11 @@
+import type { AssociationSummary } from '@ldh/dicom';
 import type { Db } from './client.js';
 import { appendAudit } from './audit.js';
 import pg from 'pg';
 import { recordReceivedInstances, recordReceivedInstancesPg, type IngestOutcome, type ReceivedInstanceRecord } from './ingest.js';
 
-/** How an association ended (structurally the SCP's AssociationSummary; no PHI). */
-export interface AssociationSummaryRecord {
-  associationId: string;
-  callingAeTitle: string;
-  calledAeTitle: string;
-  remoteAddress: string;
-  startedAt: Date;
-  endedAt: Date;
-  instancesStored: number;
-  instancesFailed: number;
-  bytesStored: number;
-  ending: string;
-}
+/** How an association ended, as the SCP reports it (no PHI). */
+export type AssociationSummaryRecord = AssociationSummary;
 
 /** Options of {@link createIngestSink}. */
 export interface IngestSinkOptions {

@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
+import type { InstanceIdentity } from '@ldh/dicom';
 import type { Db, Tx } from './client.js';
 
-/** What the SCP knows about a stored instance (structurally the SCP's ReceivedInstance). */
-export interface ReceivedInstanceRecord {
-  sopInstanceUid: string;
-  sopClassUid: string;
-  studyInstanceUid: string;
-  seriesInstanceUid: string;
-  transferSyntaxUid: string;
+/**
+ * What the SCP knows about a stored instance: its identifying tags plus where and how it was
+ * stored. Peer details are optional so other producers (tests, imports) can record instances too.
+ */
+export interface ReceivedInstanceRecord extends InstanceIdentity {
   sha256: string;
   sizeBytes: number;
   storageKey: string;
@@ -15,15 +14,6 @@ export interface ReceivedInstanceRecord {
   calledAeTitle?: string;
   remoteAddress?: string;
   receivedAt: Date;
-  modality?: string;
-  seriesDescription?: string;
-  seriesNumber?: number;
-  instanceNumber?: number;
-  imageOrientationPatient?: number[];
-  imagePositionPatient?: number[];
-  bodyPartExamined?: string;
-  rows?: number;
-  columns?: number;
   /** Used only to derive patientIdHash; never stored or logged in clear. */
   patientId?: string;
 }
