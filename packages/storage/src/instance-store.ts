@@ -59,14 +59,15 @@ export interface InstanceStore {
   /** Starts writing a new object into `tmp/`; refuses with {@link InsufficientSpaceError} when the disk is low. */
   beginWrite(): Promise<PendingWrite>;
   /**
-   * Writes a complete object held in memory: temp file, one write, fdatasync, rename, directory
-   * fsync — the fewest steps to durable. `sha256`, when given, must be the digest of `data`
+   * Writes a complete object held in memory (one buffer, or parts written with one writev, e.g.
+   * meta header + dataset without concatenating them): temp file, one write, fdatasync, rename,
+   * directory fsync — the fewest steps to durable. `sha256`, when given, must be the digest of `data`
    * (a receiver that hashed while receiving saves hashing twice). With `deferDirSync` it resolves
    * once the fdatasync'ed file is renamed into place and `dirSynced` settles when the directory
    * fsync is done: the caller overlaps that with its own commit and must await both before
    * treating the object as durable.
    */
-  writeObject(data: Buffer, opts?: { sha256?: string; deferDirSync?: boolean }): Promise<StoredObject & { dirSynced: Promise<void> }>;
+  writeObject(data: Buffer | readonly Buffer[], opts?: { sha256?: string; deferDirSync?: boolean }): Promise<StoredObject & { dirSynced: Promise<void> }>;
   /** False when free space is below `minFreeBytes`: callers answer "out of resources" instead of writing. */
   hasSpace(): Promise<boolean>;
   /** Free bytes available to this process on the store's filesystem (fresh reading). */
@@ -306,26 +307,27 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
     await (await renameIntoPlace(tempPath, path)).synced;
   }
 
-  async function writeObject(data: Buffer, opts: { sha256?: string; deferDirSync?: boolean } = {}): Promise<StoredObject & { dirSynced: Promise<void> }> {
+  async function writeObject(
+    data: Buffer | readonly Buffer[],
+    opts: { sha256?: string; deferDirSync?: boolean } = {},
+  ): Promise<StoredObject & { dirSynced: Promise<void> }> {
     if (!(await hasSpace())) throw new InsufficientSpaceError(freeCache?.bytes ?? 0, minFreeBytes);
-    const sha256 = opts.sha256 ?? createHash('sha256').update(data).digest('hex');
+    const parts = Buffer.isBuffer(data) ? [data] : [...data];
+    const sizeBytes = parts.reduce((n, b) => n + b.length, 0);
+    const sha256 = opts.sha256 ?? sha256Of(parts);
     const tempPath = join(tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}.tmp`);
     const storageKey = storageKeyForSha256(sha256);
     const path = join(rootDir, storageKey);
     let fh: FileHandle | undefined;
     try {
       fh = await open(tempPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o640);
-      let offset = 0;
-      while (offset < data.length) {
-        const { bytesWritten } = await fh.write(data, offset, data.length - offset);
-        offset += bytesWritten;
-      }
+      await writeAll(fh, parts);
       await fh.datasync();
       await fh.close();
       fh = undefined;
       const { synced: dirSynced } = await renameIntoPlace(tempPath, path);
       if (!opts.deferDirSync) await dirSynced;
-      return { sha256, sizeBytes: data.length, storageKey, path, dirSynced };
+      return { sha256, sizeBytes, storageKey, path, dirSynced };
     } catch (err) {
       await fh?.close().catch(() => undefined);
       await unlink(tempPath).catch(() => undefined);
@@ -348,6 +350,36 @@ async function fsyncDir(dir: string): Promise<void> {
   } finally {
     await fh.close();
   }
+}
+
+function sha256Of(parts: readonly Buffer[]): string {
+  const hash = createHash('sha256');
+  for (const p of parts) hash.update(p);
+  return hash.digest('hex');
+}
+
+/** writev until every byte is written (a short write continues where it stopped). */
+async function writeAll(fh: FileHandle, buffers: readonly Buffer[]): Promise<number> {
+  let pending = buffers.filter((b) => b.length > 0);
+  let written = 0;
+  while (pending.length > 0) {
+    const total = pending.reduce((n, b) => n + b.length, 0);
+    const { bytesWritten } = await fh.writev(pending);
+    written += bytesWritten;
+    if (bytesWritten >= total) break;
+    let skip = bytesWritten;
+    const rest: Buffer[] = [];
+    for (const b of pending) {
+      if (skip >= b.length) {
+        skip -= b.length;
+        continue;
+      }
+      rest.push(skip > 0 ? b.subarray(skip) : b);
+      skip = 0;
+    }
+    pending = rest;
+  }
+  return written;
 }
 
 function isProcessAlive(pid: number): boolean {
@@ -419,25 +451,7 @@ class HashingFileWritable extends Writable {
   }
 
   private async writeAll(buffers: Buffer[]): Promise<void> {
-    let pending = buffers;
-    while (pending.length > 0) {
-      const total = pending.reduce((n, b) => n + b.length, 0);
-      const { bytesWritten } = await this.fh.writev(pending);
-      this.bytesWritten += bytesWritten;
-      if (bytesWritten >= total) return;
-      // Partial write (rare on regular files): continue from where it stopped.
-      let skip = bytesWritten;
-      const rest: Buffer[] = [];
-      for (const b of pending) {
-        if (skip >= b.length) {
-          skip -= b.length;
-          continue;
-        }
-        rest.push(skip > 0 ? b.subarray(skip) : b);
-        skip = 0;
-      }
-      pending = rest;
-    }
+    this.bytesWritten += await writeAll(this.fh, buffers);
   }
 }
 

@@ -152,17 +152,25 @@ function decodeIdentity(buf: Buffer, s: DatasetStructure, ts: string): InstanceI
  */
 export function identifyPart10(file: Buffer): InstanceIdentity {
   const layout = layoutOf(file);
-  const ts = layout.transferSyntaxUid;
+  return identifyDataset(file.subarray(layout.datasetOffset), layout.transferSyntaxUid);
+}
+
+/**
+ * {@link identifyPart10} for a dataset without its meta header, as received over the network
+ * (the transfer syntax is the presentation context's): no concatenated copy of the file needed.
+ */
+export function identifyDataset(dataset: Buffer, transferSyntaxUid: string): InstanceIdentity {
+  const ts = transferSyntaxUid;
   if (ts === TS_DEFLATED) {
     let inflated: Buffer;
     try {
-      inflated = inflateRawSync(file.subarray(layout.datasetOffset));
+      inflated = inflateRawSync(dataset);
     } catch (err) {
       throw new DatasetParseError(`deflated dataset does not inflate: ${(err as Error).message}`, { cause: err });
     }
     return decodeIdentity(inflated, walk(inflated, 0, ts), ts);
   }
-  return decodeIdentity(file, walk(file, layout.datasetOffset, ts), ts);
+  return decodeIdentity(dataset, walk(dataset, 0, ts), ts);
 }
 
 /**

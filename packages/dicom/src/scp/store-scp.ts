@@ -9,9 +9,10 @@ import type { Logger } from '@ldh/config';
 import { quietDimseLogs } from '../dimse.js';
 import { isValidUid } from '../uid.js';
 import { OutOfResourcesError, ScpError, SopMismatchError } from './errors.js';
-import { identifyPart10, identifyStoredInstance, type InstanceIdentity } from './identify-instance.js';
+import { identifyDataset, identifyStoredInstance, type InstanceIdentity } from './identify-instance.js';
 import { createScpMetrics, type ScpMetrics } from './metrics.js';
 import { buildPart10Header } from './part10-meta.js';
+import { PduReader, type PduProblem, type PduReaderHandlers } from './pdu-reader.js';
 import {
   ACCEPTED_TRANSFER_SYNTAXES,
   STORAGE_SOP_CLASSES,
@@ -36,7 +37,7 @@ const { PresentationContextResult, RejectResult, RejectSource, RejectReason, Abo
 export interface ScpInstanceStore {
   beginWrite(): Promise<ScpPendingWrite>;
   writeObject(
-    data: Buffer,
+    data: Buffer | readonly Buffer[],
     opts?: { sha256?: string; deferDirSync?: boolean },
   ): Promise<{ sha256: string; sizeBytes: number; storageKey: string; dirSynced?: Promise<void> }>;
   hasSpace(): Promise<boolean>;
@@ -139,7 +140,8 @@ export interface StoreScp {
 const STATUS_SUCCESS = 0x0000;
 
 const MAX_NON_DATA_PDU = 1 << 20;
-const PDU_TYPES = new Set([1, 2, 3, 4, 5, 6, 7]);
+/** First size of an association's receive buffer; it grows to the largest dataset kept in memory. */
+const INITIAL_RECEIVE_BUFFER = 1 << 20;
 
 
 function normalizeIp(ip: string | undefined): string {
@@ -157,14 +159,54 @@ function abortPdu(source: number, reason: number): Buffer {
 }
 
 /**
- * Receives one C-STORE dataset from dcmjs-dimse. Small datasets stay in memory (chunks kept by
- * reference) and reach the disk in one write once complete and validated, so an invalid one
- * never touches the disk; beyond `keepLimit` the spool spills to a temp file in the store and
- * streams the rest there, with back-pressure.
+ * A growable byte buffer for received datasets, lent to one C-STORE at a time and given back
+ * when its response is written: an association reuses one buffer for every instance instead of
+ * allocating (and, once promoted, garbage-collecting) half a megabyte of chunks per instance.
+ */
+export class ReceiveBuffer {
+  private bytes: Buffer;
+  length = 0;
+
+  constructor(initialCapacity: number) {
+    this.bytes = Buffer.allocUnsafeSlow(initialCapacity);
+  }
+
+  get capacity(): number {
+    return this.bytes.length;
+  }
+
+  append(chunk: Buffer): void {
+    const need = this.length + chunk.length;
+    if (need > this.bytes.length) {
+      const grown = Buffer.allocUnsafeSlow(Math.max(need, this.bytes.length * 2));
+      this.bytes.copy(grown, 0, 0, this.length);
+      this.bytes = grown;
+    }
+    chunk.copy(this.bytes, this.length);
+    this.length = need;
+  }
+
+  /** The bytes received so far (a view: valid until the buffer is reset or grows). */
+  view(): Buffer {
+    return this.bytes.subarray(0, this.length);
+  }
+
+  reset(): void {
+    this.length = 0;
+  }
+}
+
+/**
+ * Receives one C-STORE dataset. Datasets up to `keepLimit` are copied into a {@link ReceiveBuffer}
+ * and hashed as they arrive, and reach the disk in one write once complete and validated, so an
+ * invalid one never touches the disk; beyond `keepLimit` the spool spills to a temp file in the
+ * store and streams the rest there, with back-pressure. The fast path calls {@link append}
+ * directly; dcmjs-dimse's path writes through the Writable interface.
  */
 class DatasetSpool extends Writable {
-  kept: Buffer[] | undefined = [];
-  /** sha256 of header + kept chunks, computed as they arrive (off the post-receive critical path). */
+  /** The in-memory dataset; undefined once spilled (the temp file then owns the bytes). */
+  memory: ReceiveBuffer | undefined;
+  /** sha256 of header + dataset, computed as the bytes arrive (off the post-receive critical path). */
   readonly hash: Hash;
   bytes = 0;
   target: ScpPendingWrite | undefined;
@@ -175,9 +217,11 @@ class DatasetSpool extends Writable {
     private readonly openTarget: () => Promise<ScpPendingWrite | undefined>,
     private readonly header: Buffer,
     private readonly keepLimit: number,
+    memory: ReceiveBuffer,
     highWaterMark: number,
   ) {
     super({ highWaterMark });
+    this.memory = memory;
     this.hash = createHash('sha256').update(header);
   }
 
@@ -191,38 +235,54 @@ class DatasetSpool extends Writable {
     return this.spill ?? Promise.resolve();
   }
 
+  /**
+   * Takes the next dataset bytes synchronously while they fit in memory (the chunk may be a view
+   * of a socket buffer: it is copied); otherwise goes through the stream. Returns false when the
+   * caller should wait for 'drain'.
+   */
+  append(chunk: Buffer): boolean {
+    if (!this.spill && this.bytes + chunk.length <= this.keepLimit && this.memory) {
+      this.keep(chunk);
+      return true;
+    }
+    return this.write(chunk);
+  }
+
+  private keep(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    this.memory?.append(chunk);
+    this.hash.update(chunk);
+  }
+
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     this._writev([{ chunk }], cb);
   }
 
   override _writev(chunks: Array<{ chunk: Buffer }>, cb: (err?: Error | null) => void): void {
-    for (const c of chunks) this.bytes += c.chunk.length;
     if (!this.spill) {
-      for (const c of chunks) {
-        this.kept?.push(c.chunk);
-        this.hash.update(c.chunk);
-      }
+      for (const c of chunks) this.keep(c.chunk);
       if (this.bytes <= this.keepLimit) {
         cb();
         return;
       }
+      const kept = this.memory?.view();
+      this.memory = undefined; // the temp file takes over; the buffer is not given back
       this.spill = this.openTarget().then(
         (target) => {
           this.target = target;
           if (target) {
             target.stream.write(this.header);
-            for (const k of this.kept ?? []) target.stream.write(k);
+            if (kept) target.stream.write(kept);
           }
-          this.kept = undefined;
         },
         (err: unknown) => {
           this.failure ??= err as Error;
-          this.kept = undefined;
         },
       );
       this.spill.then(() => this.drainInto(cb), () => cb());
       return;
     }
+    for (const c of chunks) this.bytes += c.chunk.length;
     this.spill.then(() => this.forward(chunks, cb), () => cb());
   }
 
@@ -354,6 +414,8 @@ interface StoreJob {
   sopInstanceUid: string;
   presentationContextId: number;
   messageId: number;
+  /** The accepted transfer syntax of the presentation context (undefined when not accepted). */
+  transferSyntaxUid: string | undefined;
   /** When the first dataset bytes arrived (for the receive-time breakdown in debug logs). */
   firstByteAt: number;
   /** Received through our P-DATA fast path rather than dcmjs-dimse's DIMSE decoding. */
@@ -377,6 +439,12 @@ interface Connection {
   pending: Map<object, StoreJob>;
   /** The C-STORE whose dataset the fast path is receiving. */
   fastJob?: StoreJob;
+  /** Whether the PDV being streamed into `fastJob` is its last fragment. */
+  fastPdvLast: boolean;
+  /** Our PDU reader (replaces dcmjs-dimse's on this socket). */
+  reader?: PduReader;
+  /** The receive buffer not lent to a C-STORE right now (reused by the next one). */
+  spareBuffer?: ReceiveBuffer;
   stored: number;
   failed: number;
   bytes: number;
@@ -467,14 +535,14 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       if (!job.spool.spilled) {
         // Kept in memory: validate first, so an invalid dataset never reaches the disk; then one
         // write with the digest computed while receiving.
-        const file = Buffer.concat([job.header, ...(job.spool.kept ?? [])]);
-        job.spool.kept = undefined;
-        identity = identifyPart10(file);
+        const dataset = job.spool.memory?.view() ?? Buffer.alloc(0);
+        identity = identifyDataset(dataset, job.transferSyntaxUid ?? '');
         checkAgainstCommand(identity, job);
         tIdentified = performance.now();
-        // The file is fdatasync'ed and renamed when this resolves; its directory fsync runs on
-        // while the sink commits (both are awaited before the response).
-        stored = await opts.store.writeObject(file, { sha256: job.spool.hash.digest('hex'), deferDirSync: true });
+        // One writev of meta header + dataset (no concatenated copy). The file is fdatasync'ed
+        // and renamed when this resolves; its directory fsync runs on while the sink commits
+        // (both are awaited before the response).
+        stored = await opts.store.writeObject([job.header, dataset], { sha256: job.spool.hash.digest('hex'), deferDirSync: true });
         tSealed = performance.now();
       } else {
         if (!pending) throw new OutOfResourcesError('instance refused');
@@ -511,7 +579,8 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       conn.bytes += stored.sizeBytes;
       metrics.bytes.inc(stored.sizeBytes);
       metrics.instances.inc({ outcome });
-      log.debug(
+      if (log.isLevelEnabled('debug')) {
+        log.debug(
         {
           assoc: conn.id,
           sopInstanceUid,
@@ -528,7 +597,8 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
           },
         },
         'instance stored',
-      );
+        );
+      }
       return { status: STATUS_SUCCESS };
     } catch (err) {
       if (pending) await pending.abort().catch(() => undefined);
@@ -576,6 +646,7 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       sopInstanceUid,
       presentationContextId: context?.getPresentationContextId() ?? 0,
       messageId: cmd.messageId,
+      transferSyntaxUid,
       firstByteAt: performance.now(),
     } as StoreJob;
     if (!context || !transferSyntaxUid) {
@@ -596,7 +667,10 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
     job.admitted = admit(job).catch((err: unknown) => {
       job.refusal ??= new OutOfResourcesError(`admission check failed: ${(err as Error).message}`);
     });
-    job.spool = new DatasetSpool(() => openForJob(job), job.header, keepInMemoryBytes, 4 * maxPduLength);
+    const memory = conn.spareBuffer ?? new ReceiveBuffer(Math.min(INITIAL_RECEIVE_BUFFER, keepInMemoryBytes));
+    conn.spareBuffer = undefined;
+    memory.reset();
+    job.spool = new DatasetSpool(() => openForJob(job), job.header, keepInMemoryBytes, memory, 4 * maxPduLength);
     // After the connection died the spool is destroyed; a late write must not crash the process.
     job.spool.on('error', () => undefined);
     // Real back-pressure once spilled to disk: stop reading the socket while the disk is behind.
@@ -622,6 +696,9 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       })
       .catch((err: unknown) => log.error({ assoc: conn.id, err }, 'C-STORE response failed'))
       .finally(() => {
+        // The response is out and the bytes are on disk: the buffer can take the next dataset.
+        const memory = job.spool.memory;
+        if (memory && (!conn.spareBuffer || conn.spareBuffer.capacity < memory.capacity)) conn.spareBuffer = memory;
         conn.inFlight -= 1;
         inFlightStores.delete(work);
         if (conn.inFlight === 0) conn.markIdle?.();
@@ -629,9 +706,25 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
     inFlightStores.add(work);
   }
 
+  /** Aborts the association because a PDV does not continue the C-STORE dataset being received. */
+  function abortUnexpectedPdv(conn: Connection): void {
+    log.warn({ assoc: conn.id, callingAeTitle: conn.callingAeTitle }, 'unexpected PDV during a C-STORE dataset, aborting');
+    sendRawAbort(conn, AbortReason.UnexpectedPdu);
+    endConnection(conn, 'aborted');
+  }
+
+  /** The last dataset PDV of the fast-path C-STORE has arrived: validate, store and answer it. */
+  function endFastJob(conn: Connection, job: StoreJob): void {
+    job.spool.end();
+    conn.pending.delete(job);
+    conn.fastJob = undefined;
+    finishStoreJob(conn, job);
+  }
+
   /**
-   * Handles a P-DATA-TF PDU if it belongs to a C-STORE (its command, or the dataset of the
-   * C-STORE in progress on this connection). Returns false to leave the PDU to dcmjs-dimse.
+   * Handles a whole P-DATA-TF PDU if it belongs to a C-STORE (its command, possibly with the
+   * first dataset fragments). Returns false to leave the PDU to dcmjs-dimse. The dataset PDUs
+   * that follow are streamed by the PDU reader into {@link streamedPdvHandlers}.
    */
   function fastStore(conn: Connection, association: Association, pdu: Buffer): boolean {
     const pdvs = splitPdvs(pdu);
@@ -663,20 +756,76 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
     for (const pdv of pdvs) {
       const job = conn.fastJob;
       if (!job || pdv.command || pdv.pcId !== job.presentationContextId) {
-        log.warn({ assoc: conn.id, callingAeTitle: conn.callingAeTitle }, 'unexpected PDV during a C-STORE dataset, aborting');
-        sendRawAbort(conn, AbortReason.UnexpectedPdu);
-        endConnection(conn, 'aborted');
+        abortUnexpectedPdv(conn);
         return true;
       }
-      job.spool.write(pdv.value);
-      if (pdv.last) {
-        job.spool.end();
-        conn.pending.delete(job);
-        conn.fastJob = undefined;
-        finishStoreJob(conn, job);
-      }
+      job.spool.append(pdv.value);
+      if (pdv.last) endFastJob(conn, job);
     }
     return true;
+  }
+
+  /** The PDU reader's handlers for dataset PDVs streamed straight from the socket's chunks. */
+  function streamedPdvHandlers(conn: Connection): Pick<PduReaderHandlers, 'onPdvStart' | 'onPdvData' | 'onPdvEnd'> {
+    return {
+      onPdvStart(pdv) {
+        const job = conn.fastJob;
+        if (!job || pdv.command || pdv.pcId !== job.presentationContextId) {
+          abortUnexpectedPdv(conn);
+          return false;
+        }
+        conn.fastPdvLast = pdv.last;
+        return true;
+      },
+      onPdvData(chunk) {
+        conn.fastJob?.spool.append(chunk);
+      },
+      onPdvEnd() {
+        const job = conn.fastJob;
+        if (job && conn.fastPdvLast) endFastJob(conn, job);
+      },
+    };
+  }
+
+  /** Where a whole PDU goes: our C-STORE fast path when it applies, else dcmjs-dimse. */
+  function dispatchPdu(conn: Connection, pdu: Buffer): void {
+    const handler = conn.handler;
+    if (!handler) return;
+    const association = (handler as unknown as { association?: Association }).association;
+    if (pdu[0] === 0x04 && association && fastStore(conn, association, pdu)) return;
+    const processPdu = (dimse.Scp.prototype as unknown as { _processPdu(this: unknown, d: Buffer): Promise<void> })._processPdu;
+    processPdu.call(handler, pdu).catch((err: unknown) => {
+      log.warn({ assoc: conn.id, reason: (err as Error).message }, 'PDU processing failed, closing association');
+      endConnection(conn, 'aborted');
+    });
+  }
+
+  /**
+   * Replaces dcmjs-dimse's socket reader with ours ({@link PduReader}): PDU headers are checked
+   * before anything is buffered (unknown type or oversize → A-ABORT), and C-STORE datasets are
+   * streamed without assembling their PDUs.
+   */
+  function attachPduReader(conn: Connection): void {
+    conn.socket.removeAllListeners('data');
+    const reader = new PduReader(
+      {
+        streamPData: () => conn.fastJob !== undefined,
+        onPdu: (pdu) => dispatchPdu(conn, pdu),
+        ...streamedPdvHandlers(conn),
+        onInvalid: (problem) => rejectPdu(conn, problem),
+      },
+      { maxPDataLength: maxPduLength, maxOtherLength: MAX_NON_DATA_PDU },
+    );
+    conn.reader = reader;
+    conn.socket.on('data', (chunk: Buffer) => reader.push(chunk));
+  }
+
+  function rejectPdu(conn: Connection, problem: PduProblem): void {
+    const { kind, pduType, length, limit } = problem;
+    const message = kind === 'pdu-too-long' ? 'PDU longer than allowed, aborting' : kind === 'unrecognized-pdu' ? 'unrecognized PDU, aborting' : 'malformed PDV, aborting';
+    log.warn({ assoc: conn.id, remoteAddress: conn.remoteAddress, pduType, length, limit }, message);
+    sendRawAbort(conn, kind === 'unrecognized-pdu' ? AbortReason.UnrecognizedPdu : AbortReason.InvalidPduParameter);
+    endConnection(conn, 'aborted');
   }
 
   function createHandler(conn: Connection): InstanceType<typeof dimse.Scp> {
@@ -778,18 +927,6 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
         finishStoreJob(conn, job);
       }
 
-      /**
-       * Fast path for C-STORE traffic: P-DATA-TF PDUs that carry a C-STORE-RQ command or its
-       * dataset are handled here (PDVs sliced from the PDU, command set read directly) instead
-       * of through dcmjs-dimse's generic DIMSE decoding, which parses every command with dcmjs.
-       * Anything else (association PDUs, C-ECHO, other DIMSE) goes to dcmjs-dimse unchanged.
-       */
-      async _processPdu(data: Buffer): Promise<void> {
-        const association = (this as unknown as { association?: Association }).association;
-        if (data[0] === 0x04 && association && fastStore(conn, association, data)) return;
-        await (dimse.Scp.prototype as unknown as { _processPdu(d: Buffer): Promise<void> })._processPdu.call(this, data);
-      }
-
       override abort(source: number, reason: number): void {
         log.info({ assoc: conn.id, callingAeTitle: conn.callingAeTitle, source, reason }, 'association aborted by peer');
         endConnection(conn, 'aborted');
@@ -824,42 +961,6 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
     return handler;
   }
 
-  /** Validates PDU headers before dcmjs-dimse buffers them: unknown types and oversize PDUs abort at once. */
-  function guardPdus(conn: Connection): void {
-    let header = Buffer.alloc(0);
-    let remaining = 0;
-    conn.socket.on('data', (chunk: Buffer) => {
-      let pos = 0;
-      while (pos < chunk.length) {
-        if (remaining > 0) {
-          const n = Math.min(remaining, chunk.length - pos);
-          remaining -= n;
-          pos += n;
-          continue;
-        }
-        const need = 6 - header.length;
-        const take = chunk.subarray(pos, pos + need);
-        header = header.length === 0 ? Buffer.from(take) : Buffer.concat([header, take]);
-        pos += take.length;
-        if (header.length < 6) return;
-        const type = header[0] ?? 0;
-        const length = header.readUInt32BE(2);
-        header = Buffer.alloc(0);
-        const limit = type === 4 ? maxPduLength : MAX_NON_DATA_PDU;
-        if (!PDU_TYPES.has(type) || length > limit) {
-          log.warn(
-            { assoc: conn.id, remoteAddress: conn.remoteAddress, pduType: type, length, limit },
-            PDU_TYPES.has(type) ? 'PDU longer than allowed, aborting' : 'unrecognized PDU, aborting',
-          );
-          sendRawAbort(conn, PDU_TYPES.has(type) ? AbortReason.InvalidPduParameter : AbortReason.UnrecognizedPdu);
-          endConnection(conn, 'aborted');
-          return;
-        }
-        remaining = length;
-      }
-    });
-  }
-
   function onConnection(socket: net.Socket): void {
     socket.setNoDelay(true);
     if (closing) {
@@ -879,6 +980,7 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       inFlight: 0,
       idle: Promise.resolve(),
       pending: new Map(),
+      fastPdvLast: false,
       stored: 0,
       failed: 0,
       bytes: 0,
@@ -887,9 +989,9 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
     connections.add(conn);
     metrics.activeAssociations.set(connections.size);
     socket.on('error', () => undefined); // reported through dcmjs-dimse's networkError
-    guardPdus(conn);
     try {
       conn.handler = createHandler(conn);
+      attachPduReader(conn);
     } catch (err) {
       log.error({ assoc: conn.id, err }, 'cannot set up association');
       socket.destroy();
