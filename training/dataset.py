@@ -3,8 +3,14 @@
 ``labels.csv`` (as written by @ldh/phantom, or by a site for its own data) needs the columns
 ``study_uid, patient_id, case_dir, label`` (label "ldh" or "healthy"; other columns are kept but
 unused). ``case_dir`` is relative to the CSV's folder and is searched recursively for DICOM
-files. Each study's series are given roles from their headers, the contract's slice selection
-picks the images, and every picked image inherits the study label (weak labels, as the paper).
+files. Each study's series are given roles from their headers and the contract's slice selection
+picks the images.
+
+Image labels: when ``images.csv`` (columns ``sop_instance_uid, label``; others ignored) sits beside
+``labels.csv``, each picked image takes its own label from it (the paper labels images; the phantom
+writes this file: an axial slice is "ldh" only when its own disc level is herniated). A picked
+image missing from it is an error. Without the file every picked image inherits its study's label
+(weak labels: most axial slices of an "ldh" study then show a healthy level).
 """
 
 from __future__ import annotations
@@ -43,6 +49,18 @@ def read_labels(csv_path: str) -> List[StudyRow]:
     if not rows:
         raise ValueError(f"{csv_path}: no studies")
     return rows
+
+
+def read_image_labels(csv_path: str) -> Dict[str, int]:
+    """``images.csv`` → ``{sop_instance_uid: 1 (ldh) | 0 (healthy)}``."""
+    out: Dict[str, int] = {}
+    with open(csv_path, newline="") as f:
+        for r in csv.DictReader(f):
+            lab = r["label"].strip().lower()
+            if lab not in ("ldh", "healthy"):
+                raise ValueError(f"{csv_path}: image {r.get('sop_instance_uid')} has label {lab!r}; expected ldh|healthy")
+            out[r["sop_instance_uid"].strip()] = 1 if lab == "ldh" else 0
+    return out
 
 
 def study_series(case_dir: str) -> List[Dict[str, Any]]:
@@ -98,8 +116,11 @@ def load_dataset(data_dir: str, size: int, *, max_studies: Optional[int] = None,
     studies = read_labels(csv_path)
     if max_studies is not None:
         studies = studies[:max_studies]
+    images_csv = os.path.join(data_dir, "images.csv")
+    image_labels = read_image_labels(images_csv) if os.path.exists(images_csv) else None
     key = hashlib.sha256(json.dumps([os.path.abspath(data_dir), size, CONTRACT_ID, input_section(size),
-                                     [s.study_uid for s in studies]]).encode()).hexdigest()[:16]
+                                     [s.study_uid for s in studies],
+                                     sorted(image_labels.items()) if image_labels is not None else None]).encode()).hexdigest()[:16]
     cache = os.path.join(cache_dir, f"images-{key}.npz") if cache_dir else None
     if cache and os.path.exists(cache):
         z = np.load(cache, allow_pickle=False)
@@ -111,7 +132,12 @@ def load_dataset(data_dir: str, size: int, *, max_studies: Optional[int] = None,
     for i, st in enumerate(studies):
         for im in selected_images(os.path.join(data_dir, st.case_dir)):
             imgs.append(unit_from_dicom(im["path"], size).astype(np.float32))
-            labels.append(st.label)
+            if image_labels is None:
+                labels.append(st.label)
+            elif im["sop"] in image_labels:
+                labels.append(image_labels[im["sop"]])
+            else:
+                raise ValueError(f"{images_csv}: no label for image {im['sop']} of study {st.study_uid}")
             sidx.append(i)
             roles.append(im["role"])
         if progress and (i + 1) % 25 == 0:

@@ -74,6 +74,25 @@ class SplitTest(unittest.TestCase):
             tr, va, te = split_indices([s.patient_id for s in ds.studies], [s.label for s in ds.studies], 5, 0, 1)
             assert_disjoint_patients([s.patient_id for s in ds.studies], tr, va, te)
 
+    def test_images_csv_gives_per_image_labels(self):
+        with tempfile.TemporaryDirectory() as d:
+            write_dataset(d, 2, seed=3)
+            rows = read_labels(os.path.join(d, "labels.csv"))
+            weak = load_dataset(d, 16)
+            self.assertEqual(weak.labels.tolist(), [rows[s].label for s in weak.study])
+            picked = [im["sop"] for r in rows for im in selected_images(os.path.join(d, r.case_dir))]
+            # Label every third image "ldh", the rest "healthy", whatever its study says.
+            with open(os.path.join(d, "images.csv"), "w") as f:
+                f.write("study_uid,sop_instance_uid,role,level,label\n")
+                f.writelines(f"x,{sop},t2_ax,,{'ldh' if k % 3 == 0 else 'healthy'}\n" for k, sop in enumerate(picked))
+            strong = load_dataset(d, 16)
+            self.assertEqual(strong.labels.tolist(), [1 if k % 3 == 0 else 0 for k in range(len(picked))])
+            with open(os.path.join(d, "images.csv"), "w") as f:
+                f.write("sop_instance_uid,label\n")
+                f.write(f"{picked[0]},ldh\n")
+            with self.assertRaisesRegex(ValueError, "no label for image"):
+                load_dataset(d, 16)
+
 
 class MetricsTest(unittest.TestCase):
     def test_auc_and_auprc(self):

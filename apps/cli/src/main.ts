@@ -114,7 +114,7 @@ program
 
 program
   .command('phantom')
-  .description('generate synthetic lumbar MRI studies (T1/T2 sagittal, T2 axial) with known truth and a labels.csv')
+  .description('generate synthetic lumbar MRI studies (T1/T2 sagittal, T2 axial) with known truth, a labels.csv (per study) and an images.csv (per image)')
   .requiredOption('--out <dir>', 'output folder')
   .option('--count <n>', 'number of studies (one synthetic patient each)', int('--count', 1, 100_000), 1)
   .option('--seed <n>', 'random seed (same seed, same bytes)', int('--seed', 0, 2 ** 31 - 1), 1)

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { LABELS_CSV_HEADER, writePhantomDataset } from './dataset.js';
+import { IMAGES_CSV_HEADER, LABELS_CSV_HEADER, writePhantomDataset } from './dataset.js';
 import { PhantomOptionError, PhantomSpecError } from './errors.js';
 import { readPart10 } from './testing/read-part10.js';
 
@@ -58,6 +58,24 @@ describe('writePhantomDataset', () => {
     expect(fixed.labelsCsv).toContain('none::0,bulge:central:');
     const allPos = await writePhantomDataset({ outDir: await tempDir(), count: 3, seed: 2, matrix: 64, sagittalSlices: 11, ldhFraction: 1, transferSyntax: 'rle' });
     expect(allPos.studies.every((s) => s.label === 'ldh')).toBe(true);
+  });
+
+  it('writes images.csv: axial slices labelled by the grade of their own level, sagittal ones by the study', async () => {
+    const outDir = await tempDir();
+    const res = await writePhantomDataset({ outDir, count: 1, seed: 4, matrix: 64, sagittalSlices: 11, levels: 'L3-L4:none,L4-L5:extrusion,L5-S1:bulge' });
+    const lines = (await readFile(join(outDir, 'images.csv'), 'utf8')).trim().split('\n');
+    expect(lines[0]).toBe(IMAGES_CSV_HEADER);
+    const rows = lines.slice(1).map((l) => l.split(','));
+    expect(rows.length).toBe(res.studies[0]?.instanceCount);
+    const axial = rows.filter((r) => r[2] === 't2_ax');
+    const perLevel = axial.length / 3;
+    expect(axial.filter((r) => r[3] === 'L3-L4').length).toBe(perLevel);
+    for (const r of axial) expect(r[4]).toBe(r[3] === 'L4-L5' ? 'ldh' : 'healthy');
+    for (const r of rows.filter((x) => x[2] !== 't2_ax')) expect([r[3], r[4]]).toEqual(['', 'ldh']);
+    // Every written file is named in images.csv by its SOP Instance UID.
+    const { ds } = readPart10(new Uint8Array(await readFile(join(outDir, 'case-0001', 't2_ax', '001.dcm'))));
+    expect(axial.map((r) => r[1])).toContain(ds.SOPInstanceUID);
+    expect(axial.find((r) => r[1] === ds.SOPInstanceUID)?.[3]).toBe('L3-L4');
   });
 
   it('rejects a bad spec or count before writing anything', async () => {

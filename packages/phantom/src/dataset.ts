@@ -1,14 +1,32 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PhantomOptionError } from './errors.js';
-import { DISC_LEVELS, formatLevelCell, parseLevelsSpec } from './levels.js';
+import { DISC_LEVELS, formatLevelCell, isHerniation, parseLevelsSpec } from './levels.js';
 import { Prng, hashSeed } from './prng.js';
 import { generateStudy } from './study.js';
 import { transferSyntaxUidOf } from './transfer-syntax.js';
-import type { WriteDatasetOptions, WrittenStudy } from './types.js';
+import type { PhantomStudy, WriteDatasetOptions, WrittenStudy } from './types.js';
 
 /** Header of labels.csv: one row per study, one `grade:position:sizeMm` cell per disc level. */
 export const LABELS_CSV_HEADER = ['study_uid', 'patient_id', 'case_dir', 'label', ...DISC_LEVELS].join(',');
+
+/**
+ * Header of images.csv: the truth of every image, for training with per-image labels (the paper
+ * labels images, not studies). An axial slice is "ldh" when the level of its stack is a protrusion
+ * or an extrusion; a sagittal slice carries the study label (a focal herniation is 14-20 mm wide
+ * and at most 7.5 mm off the midline, so the central sagittal slices the contract picks cross it).
+ */
+export const IMAGES_CSV_HEADER = ['study_uid', 'sop_instance_uid', 'role', 'level', 'label'].join(',');
+
+/** Per-image truth of a generated study, as images.csv rows (without the header). */
+export function imageTruthRows(study: PhantomStudy): string[] {
+  const gradeOf = new Map(study.levels.map((l) => [l.level, l.grade]));
+  return study.instances.map((inst) => {
+    const grade = inst.level ? gradeOf.get(inst.level) : undefined;
+    const label = inst.level ? (grade && isHerniation(grade) ? 'ldh' : 'healthy') : study.label;
+    return [study.studyInstanceUid, inst.sopInstanceUid, inst.role, inst.level ?? '', label].join(',');
+  });
+}
 
 /** The case folder name of a 1-based case index (`case-0001`). */
 export function caseDirName(caseIndex: number): string {
@@ -30,6 +48,7 @@ export async function writePhantomDataset(opts: WriteDatasetOptions): Promise<{ 
   const planner = new Prng(hashSeed(opts.seed) ^ 0x5eed);
   await mkdir(opts.outDir, { recursive: true });
   const rows: string[] = [LABELS_CSV_HEADER];
+  const imageRows: string[] = [IMAGES_CSV_HEADER];
   const studies: WrittenStudy[] = [];
   for (let i = 0; i < opts.count; i++) {
     const caseIndex = i + 1;
@@ -52,10 +71,12 @@ export async function writePhantomDataset(opts: WriteDatasetOptions): Promise<{ 
       await writeFile(join(dir, inst.role, `${String(inst.instanceNumber).padStart(3, '0')}.dcm`), inst.bytes);
     }
     rows.push([study.studyInstanceUid, study.patientId, caseDir, study.label, ...study.levels.map(formatLevelCell)].join(','));
+    imageRows.push(...imageTruthRows(study));
     studies.push({ studyInstanceUid: study.studyInstanceUid, patientId: study.patientId, label: study.label, dir, instanceCount: study.instances.length });
     opts.onProgress?.(i + 1, opts.count);
   }
   const labelsCsv = `${rows.join('\n')}\n`;
   await writeFile(join(opts.outDir, 'labels.csv'), labelsCsv);
+  await writeFile(join(opts.outDir, 'images.csv'), `${imageRows.join('\n')}\n`);
   return { studies, labelsCsv };
 }

@@ -24,4 +24,4 @@ export {
   SUPPORTED_TRANSFER_SYNTAXES,
   transferSyntaxUidOf,
 } from './transfer-syntax.js';
-export { writePhantomDataset, LABELS_CSV_HEADER, caseDirName } from './dataset.js';
+export { writePhantomDataset, imageTruthRows, LABELS_CSV_HEADER, IMAGES_CSV_HEADER, caseDirName } from './dataset.js';

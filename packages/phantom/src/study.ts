@@ -22,6 +22,8 @@ interface PlannedSlice {
   thickness: number;
   spacing: number;
   normal: Vec3;
+  /** Axial slices: the disc level of their stack. */
+  level?: DiscLevel;
 }
 
 function validate(opts: PhantomStudyOptions): void {
@@ -108,7 +110,7 @@ function planAxial(anatomy: Anatomy, prng: Prng, perLevel: number, matrix: numbe
     const shift = prng.uniform(-0.8, 0.8);
     for (let j = 0; j < perLevel; j++) {
       const along = ((perLevel - 1) / 2 - j) * spacing + shift;
-      out.push({ plan: planAround(add(base, normal, along), rowDir, colDir, matrix, fov), thickness, spacing, normal });
+      out.push({ plan: planAround(add(base, normal, along), rowDir, colDir, matrix, fov), thickness, spacing, normal, level: DISC_LEVELS[k] });
     }
   }
   return out;
@@ -261,7 +263,7 @@ export function generateStudy(opts: PhantomStudyOptions): PhantomStudy {
         },
         tsUid,
       );
-      instances.push({ role, seriesInstanceUid: header.seriesInstanceUid, sopInstanceUid, instanceNumber, bytes });
+      instances.push({ role, seriesInstanceUid: header.seriesInstanceUid, sopInstanceUid, instanceNumber, ...(sl.level ? { level: sl.level } : {}), bytes });
     });
   };
   emit('t1_sag', 2, 3, sag, t1Pixels);

@@ -23,6 +23,8 @@ export interface PhantomInstance {
   seriesInstanceUid: string;
   sopInstanceUid: string;
   instanceNumber: number;
+  /** The disc level an axial slice belongs to (its stack); absent for sagittal slices, which cross every level. */
+  level?: DiscLevel;
   bytes: Uint8Array;
 }
 
