@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { createLogger, type Logger } from '@ldh/config';
-import { createDb, createIngestSink, type Db } from '@ldh/db';
+import { createDb, createIngestSink, referencedSha256s, type Db } from '@ldh/db';
 import { createStoreScp } from '@ldh/dicom';
 import { closePipelineQueues, createPipelineQueues, startSettler } from '@ldh/pipeline';
 import { createRedis } from '@ldh/queue';
@@ -22,6 +22,12 @@ export async function startScp(env: ScpEnv, opts: { logger?: Logger; db?: Db } =
   const actor = `scp@${os.hostname()}:${process.pid}`;
   const db = opts.db ?? createDb(env.DATABASE_URL);
   const store = await createInstanceStore({ rootDir: env.LDH_STORAGE_DIR, minFreeBytes: env.LDH_MIN_FREE_BYTES });
+  // Before receiving: staging files a crashed predecessor left behind go to their content address
+  // when a row references them (possibly acknowledged), the rest are deleted (never acknowledged).
+  const recovered = await store.recoverStaging((shas) => referencedSha256s(db, shas));
+  if (recovered.restored.length > 0 || recovered.removed > 0) {
+    logger.info({ restored: recovered.restored.length, removed: recovered.removed }, 'staging recovery');
+  }
   const redis = createRedis(env.REDIS_URL);
   const queues = createPipelineQueues({ connection: redis, prefix: env.LDH_QUEUE_PREFIX });
   // Group-committing sink over its own small pg pool (far less CPU per instance than Prisma);
@@ -60,6 +66,7 @@ export async function startScp(env: ScpEnv, opts: { logger?: Logger; db?: Db } =
     async stop() {
       await scp.close();
       await sink.close();
+      await store.close();
       await settler.stop();
       await closePipelineQueues(queues);
       redis.disconnect();

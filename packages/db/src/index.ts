@@ -18,3 +18,4 @@ export { createReportWithOutbox, getDelivery, recordDeliveryAttempt, upsertDesti
 export type { StudyState, RunState, DeliveryState, Prisma } from './generated/prisma/client.js';
 export { createScratchDatabase, pingDatabase, ensureDatabase } from './testing.js';
 export { createIngestSink, type PostgresIngestSink, type IngestSinkOptions, type AssociationSummaryRecord } from './ingest-sink.js';
+export { referencedSha256s } from './store-recovery.js';

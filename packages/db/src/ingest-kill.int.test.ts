@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,8 @@ interface Child {
   proc: ChildProcess;
   port: number;
   swept: number;
+  restored: number;
+  removed: number;
 }
 
 /** Starts the SCP child (vite-node resolves the workspace sources) and waits for its port. */
@@ -35,8 +37,8 @@ function startChild(root: string, url: string): Promise<Child> {
     proc.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     proc.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /SWEPT (\d+)\nLISTENING (\d+)/.exec(out);
-      if (m) resolve({ proc, swept: Number(m[1]), port: Number(m[2]) });
+      const m = /SWEPT (\d+)\nRECOVERED (\d+) REMOVED (\d+)\nLISTENING (\d+)/.exec(out);
+      if (m) resolve({ proc, swept: Number(m[1]), restored: Number(m[2]), removed: Number(m[3]), port: Number(m[4]) });
     });
     proc.once('exit', (code) => reject(new Error(`child exited ${code}: ${err.slice(-2000)}`)));
   });
@@ -88,6 +90,7 @@ describe('ingest survives kill -9', () => {
   let db: Db;
   const files: string[] = [];
   const bySop = new Map<string, Buffer>();
+  const sopByFile = new Map<string, string>();
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
@@ -104,6 +107,7 @@ describe('ingest survives kill -9', () => {
       await writeFile(f, buf);
       files.push(f);
       bySop.set(sop, buf);
+      sopByFile.set(f, sop);
     }
   });
 
@@ -138,10 +142,29 @@ describe('ingest survives kill -9', () => {
       expect(datasetOf(stored).equals(datasetOf(sentBuf))).toBe(true);
     }
 
-    // Restart: the sweep clears temp files of the killed writer; then resend everything.
+    // A power cut (unlike kill -9) can also lose renames whose directory fsync was still in the
+    // background batch: the file is then back under its staging name. Recreate that state for
+    // the last acknowledged instances, plus a complete staging file that was never recorded.
+    const deadPid = first.proc.pid!;
+    const rolledBack = sent.acked.slice(-5);
+    for (const [i, f] of rolledBack.entries()) {
+      const row = await db.instance.findFirstOrThrow({ where: { sopInstanceUid: sopByFile.get(f) } });
+      await rename(join(root, ...row.storageKey.split('/')), join(root, 'staging', `${deadPid}-${i.toString(16).padStart(4, '0')}.stage`));
+    }
+    await writeFile(join(root, 'staging', `${deadPid}-ffff.stage`), Buffer.from('complete bytes, never recorded'));
+
+    // Restart: the sweep clears temp files of the killed writer, staging recovery restores the
+    // recorded objects and deletes the rest; then resend everything.
     const second = await startChild(root, scratch.url);
     children.push(second.proc);
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    expect(await readdir(join(root, 'staging')).then((names) => names.filter((n) => !n.startsWith(`${second.proc.pid}-`)))).toEqual([]);
+    expect(second.restored).toBe(rolledBack.length);
+    expect(second.removed).toBeGreaterThanOrEqual(1);
+    for (const f of sent.acked) {
+      const row = await db.instance.findFirstOrThrow({ where: { sopInstanceUid: sopByFile.get(f) } });
+      expect(sha(await readFile(join(root, ...row.storageKey.split('/'))))).toBe(row.sha256);
+    }
     const orphansBeforeResend = (await listObjects(root)).length - (await db.instance.count());
     console.info(`kill -9 after ${sent.acked.length} ACKs; restart swept ${second.swept} temp file(s); ${orphansBeforeResend} un-ACKed object(s) without a row before the resend`);
     const resent = await sendAll(second.port, files);
@@ -163,6 +186,8 @@ describe('ingest survives kill -9', () => {
     const study = await db.study.findFirstOrThrow();
     expect(study.instanceCount).toBe(N);
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
+    // Staging holds only the new process's pool of empty files.
+    for (const name of await readdir(join(root, 'staging'))) expect((await readFile(join(root, 'staging', name))).length).toBe(0);
 
     second.proc.kill('SIGTERM');
     await new Promise((r) => second.proc.once('exit', r));

@@ -77,12 +77,44 @@ describe('createInstanceStore', () => {
     const sha = createHash('sha256').update(data).digest('hex');
     const a = await store.writeObject(data);
     expect(a.sha256).toBe(sha);
+    await a.placed;
     expect((await readFile(a.path)).equals(data)).toBe(true);
-    const b = await store.writeObject(data, { sha256: sha });
+    const b = await store.writeObject([data.subarray(0, 10), data.subarray(10)], { sha256: sha });
     expect(b.storageKey).toBe(a.storageKey);
+    expect(b.sizeBytes).toBe(data.length);
+    await Promise.all([b.placed, a.settled, b.settled]);
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
     const full = await createInstanceStore({ rootDir: root, minFreeBytes: Number.MAX_SAFE_INTEGER });
     await expect(full.writeObject(data)).rejects.toBeInstanceOf(InsufficientSpaceError);
+    await store.close();
+    // Only the unused, empty staging files of the pool are left.
+    for (const f of await listFiles(join(root, 'staging'))) expect((await readFile(f)).length).toBe(0);
+  });
+
+  it('recoverStaging restores referenced staging files, deletes the rest, and leaves a live writer\'s alone', async () => {
+    const dead = 2 ** 22 + 1;
+    const staging = join(root, 'staging');
+    await mkdir(staging, { recursive: true });
+    const acked = Buffer.from('acknowledged before the crash');
+    const unacked = Buffer.from('complete but never recorded');
+    await writeFile(join(staging, `${dead}-01.stage`), acked);
+    await writeFile(join(staging, `${dead}-02.stage`), unacked);
+    await writeFile(join(staging, `${dead}-03.stage`), '');
+    await writeFile(join(staging, `${process.ppid}-04.stage`), 'being written by a live process');
+    const store = await createInstanceStore({ rootDir: root });
+    const shaOf = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+    const asked: string[][] = [];
+    const result = await store.recoverStaging(async (shas) => {
+      asked.push(shas);
+      return new Set(shas.filter((s) => s === shaOf(acked)));
+    });
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toHaveLength(2);
+    expect(result).toEqual({ restored: [storageKeyForSha256(shaOf(acked))], removed: 2 });
+    expect((await readFile(store.pathOf(storageKeyForSha256(shaOf(acked))))).equals(acked)).toBe(true);
+    expect(await readdir(staging)).toEqual([`${process.ppid}-04.stage`]);
+    expect(await store.exists(storageKeyForSha256(shaOf(unacked)))).toBe(false);
+    await store.close();
   });
 
   it('storing identical bytes twice yields one object', async () => {

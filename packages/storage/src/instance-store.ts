@@ -1,10 +1,11 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { constants as fsConstants } from 'node:fs';
-import { mkdir, open, readdir, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { InsufficientSpaceError, InvalidStorageKeyError, StorageError, WriteStateError } from './errors.js';
+import { DirSyncBatcher, STAGING_NAME, StagingPool, type StagingFile } from './staging-pool.js';
 
 /** Options of {@link createInstanceStore}. */
 export interface InstanceStoreOptions {
@@ -16,6 +17,24 @@ export interface InstanceStoreOptions {
   staleTempMs?: number;
   /** How long a free-space reading is reused; statfs on every instance is wasted work (default 500 ms). */
   freeSpaceCacheMs?: number;
+}
+
+/**
+ * An object written with {@link InstanceStore.writeObject}: its bytes are durable when the call
+ * resolves; it reaches its content address when `placed` resolves, and that rename is itself
+ * durable when `settled` does (batched directory fsync; recovery covers a crash before it).
+ */
+export interface StagedObject extends StoredObject {
+  placed: Promise<void>;
+  settled: Promise<void>;
+}
+
+/** Outcome of {@link InstanceStore.recoverStaging}. */
+export interface StagingRecovery {
+  /** Staging files whose content a row references, moved to their content address. */
+  restored: string[];
+  /** Staging files removed: empty, partial, or complete but never recorded (never acknowledged). */
+  removed: number;
 }
 
 /** An object durably committed under `objects/`. */
@@ -60,14 +79,21 @@ export interface InstanceStore {
   beginWrite(): Promise<PendingWrite>;
   /**
    * Writes a complete object held in memory (one buffer, or parts written with one writev, e.g.
-   * meta header + dataset without concatenating them): temp file, one write, fdatasync, rename,
-   * directory fsync — the fewest steps to durable. `sha256`, when given, must be the digest of `data`
-   * (a receiver that hashed while receiving saves hashing twice). With `deferDirSync` it resolves
-   * once the fdatasync'ed file is renamed into place and `dirSynced` settles when the directory
-   * fsync is done: the caller overlaps that with its own commit and must await both before
-   * treating the object as durable.
+   * meta header + dataset without concatenating them) into a pre-created staging file whose
+   * name is already durable (see `staging-pool.ts`): when this resolves the bytes survive a
+   * power cut. The rename to the content address follows at once (`placed`); its directory
+   * fsync is batched in the background (`settled`), and {@link recoverStaging} finishes the job
+   * after a crash. `sha256`, when given, must be the digest of `data` (saves hashing twice).
    */
-  writeObject(data: Buffer | readonly Buffer[], opts?: { sha256?: string; deferDirSync?: boolean }): Promise<StoredObject & { dirSynced: Promise<void> }>;
+  writeObject(data: Buffer | readonly Buffer[], opts?: { sha256?: string }): Promise<StagedObject>;
+  /**
+   * Startup recovery of staging files left by a dead process: each one whose sha256 `referenced`
+   * reports (an Instance row points at it: it may have been acknowledged) goes to its content
+   * address; every other one is deleted (never acknowledged). Run once, before receiving.
+   */
+  recoverStaging(referenced: (sha256s: string[]) => Promise<Set<string>>): Promise<StagingRecovery>;
+  /** Waits for pending directory syncs and closes cached handles and unused staging files. */
+  close(): Promise<void>;
   /** False when free space is below `minFreeBytes`: callers answer "out of resources" instead of writing. */
   hasSpace(): Promise<boolean>;
   /** Free bytes available to this process on the store's filesystem (fresh reading). */
@@ -102,7 +128,9 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
   const staleTempMs = options.staleTempMs ?? 60 * 60 * 1000;
   const freeSpaceCacheMs = options.freeSpaceCacheMs ?? 500;
 
+  const stagingDir = join(rootDir, 'staging');
   await mkdir(tmpDir, { recursive: true });
+  await mkdir(stagingDir, { recursive: true });
   await mkdir(objectsDir, { recursive: true });
   await fsyncDir(rootDir);
 
@@ -171,22 +199,9 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
 
   async function sweepTemp(): Promise<number> {
     let removed = 0;
-    const now = Date.now();
     for (const name of await readdir(tmpDir)) {
       const full = join(tmpDir, name);
-      const m = TEMP_NAME.exec(name);
-      let stale = true;
-      if (m) {
-        const pid = Number(m[1]);
-        if (pid !== process.pid && isProcessAlive(pid)) {
-          try {
-            stale = now - (await stat(full)).mtimeMs > staleTempMs;
-          } catch {
-            continue; // vanished meanwhile: its owner committed or aborted it
-          }
-        }
-      }
-      if (!stale) continue;
+      if (await ownedByLiveWriter(name, TEMP_NAME, full)) continue;
       try {
         await unlink(full);
         removed += 1;
@@ -288,58 +303,121 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
   }
 
   /**
-   * Renames a durable temp file to its content address; the returned promise settles when the
-   * new name (and any new fan-out directories) are fsynced.
+   * Renames a durable file to its content address; returns the directories to fsync for the new
+   * name to be durable (its own and the parents of any new fan-out directories).
    */
-  async function renameIntoPlace(tempPath: string, path: string): Promise<{ synced: Promise<void> }> {
+  async function renameIntoPlace(fromPath: string, path: string): Promise<string[]> {
     const dir = dirname(path);
     const created = await ensureObjectDir(dir);
-    await rename(tempPath, path);
-    // The new name and any new fan-out directories: fsynced together (one journal commit on
-    // most filesystems) instead of one after the other.
-    const synced = Promise.all([dir, ...created].map((d) => fsyncDirCached(d))).then(() => undefined);
-    synced.catch(() => undefined);
-    return { synced };
+    await rename(fromPath, path);
+    return [dir, ...created];
   }
 
   /** Renames a durable temp file to its content address and makes the new name durable. */
   async function publish(tempPath: string, path: string): Promise<void> {
-    await (await renameIntoPlace(tempPath, path)).synced;
+    // Fsynced together (one journal commit on most filesystems) instead of one after the other.
+    await Promise.all((await renameIntoPlace(tempPath, path)).map((d) => fsyncDirCached(d)));
   }
 
-  async function writeObject(
-    data: Buffer | readonly Buffer[],
-    opts: { sha256?: string; deferDirSync?: boolean } = {},
-  ): Promise<StoredObject & { dirSynced: Promise<void> }> {
+  const dirSync = new DirSyncBatcher(fsyncDirCached);
+  let staging: StagingPool | undefined;
+
+  async function writeObject(data: Buffer | readonly Buffer[], opts: { sha256?: string } = {}): Promise<StagedObject> {
     if (!(await hasSpace())) throw new InsufficientSpaceError(freeCache?.bytes ?? 0, minFreeBytes);
     const parts = Buffer.isBuffer(data) ? [data] : [...data];
     const sizeBytes = parts.reduce((n, b) => n + b.length, 0);
     const sha256 = opts.sha256 ?? sha256Of(parts);
-    const tempPath = join(tmpDir, `${process.pid}-${randomBytes(8).toString('hex')}.tmp`);
     const storageKey = storageKeyForSha256(sha256);
     const path = join(rootDir, storageKey);
-    let fh: FileHandle | undefined;
+    staging ??= new StagingPool({ dir: stagingDir, fsyncDir: fsyncDirCached });
+    let file: StagingFile | undefined;
     try {
-      fh = await open(tempPath, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL, 0o640);
-      await writeAll(fh, parts);
-      await fh.datasync();
-      await fh.close();
-      fh = undefined;
-      const { synced: dirSynced } = await renameIntoPlace(tempPath, path);
-      if (!opts.deferDirSync) await dirSynced;
-      return { sha256, sizeBytes, storageKey, path, dirSynced };
+      file = await staging.take();
+      await writeAll(file.fh, parts); // O_DSYNC: data (and size) durable under a durable name on return
     } catch (err) {
-      await fh?.close().catch(() => undefined);
-      await unlink(tempPath).catch(() => undefined);
+      if (file) void discardStaged(file.path, file.fh);
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
         throw new InsufficientSpaceError(freeCache?.bytes ?? 0, minFreeBytes, { cause: err });
       }
       throw err instanceof StorageError ? err : new StorageError(`write failed: ${(err as Error).message}`, { cause: err });
     }
+    const staged = file;
+    void staged.fh.close().catch(() => undefined); // durability does not depend on the close
+    const renamed = renameIntoPlace(staged.path, path);
+    // A failed rename leaves the staging file for the next startup's recovery: the sink may
+    // have recorded the object meanwhile, and then these bytes are the only copy.
+    const placed = renamed.then(
+      () => undefined,
+      (err: unknown) => {
+        throw new StorageError(`rename into the store failed: ${(err as Error).message}`, { cause: err });
+      },
+    );
+    const settled = renamed.then((dirs) => dirSync.sync(dirs));
+    placed.catch(() => undefined);
+    settled.catch(() => undefined);
+    return { sha256, sizeBytes, storageKey, path, placed, settled };
+  }
+
+  async function discardStaged(path: string, fh?: FileHandle): Promise<void> {
+    await fh?.close().catch(() => undefined);
+    await unlink(path).catch(() => undefined);
+  }
+
+  async function recoverStaging(referenced: (sha256s: string[]) => Promise<Set<string>>): Promise<StagingRecovery> {
+    const candidates: Array<{ path: string; sha256: string }> = [];
+    let removed = 0;
+    for (const name of await readdir(stagingDir)) {
+      const full = join(stagingDir, name);
+      if (await ownedByLiveWriter(name, STAGING_NAME, full)) continue;
+      const bytes = await readFile(full).catch(() => undefined);
+      if (bytes && bytes.length > 0) {
+        candidates.push({ path: full, sha256: sha256Of([bytes]) });
+      } else {
+        await unlink(full).catch(() => undefined);
+        removed += 1;
+      }
+    }
+    const known = candidates.length > 0 ? await referenced(candidates.map((c) => c.sha256)) : new Set<string>();
+    const restored: string[] = [];
+    const dirs = new Set<string>();
+    for (const c of candidates) {
+      if (known.has(c.sha256)) {
+        const storageKey = storageKeyForSha256(c.sha256);
+        for (const d of await renameIntoPlace(c.path, join(rootDir, storageKey))) dirs.add(d);
+        restored.push(storageKey);
+      } else {
+        await unlink(c.path);
+        removed += 1;
+      }
+    }
+    if (removed > 0) dirs.add(stagingDir);
+    await Promise.all([...dirs].map((d) => fsyncDirCached(d)));
+    return { restored, removed };
+  }
+
+  /** True when `name` belongs to another process that is alive and wrote it recently. */
+  async function ownedByLiveWriter(name: string, pattern: RegExp, full: string): Promise<boolean> {
+    const m = pattern.exec(name);
+    if (!m) return false;
+    const pid = Number(m[1]);
+    if (pid === process.pid || !isProcessAlive(pid)) return false;
+    try {
+      return Date.now() - (await stat(full)).mtimeMs <= staleTempMs;
+    } catch {
+      return true; // vanished meanwhile: its owner used it
+    }
+  }
+
+  async function close(): Promise<void> {
+    await staging?.close();
+    await dirSync.flush();
+    const handles = [...dirHandles.values()];
+    dirHandles.clear();
+    await Promise.all(handles.map((h) => h.then((fh) => fh.close()).catch(() => undefined)));
   }
 
   const sweptTempFiles = await sweepTemp();
-  return { rootDir, sweptTempFiles, beginWrite, writeObject, hasSpace, freeBytes, pathOf, exists, sweepTemp };
+  return { rootDir, sweptTempFiles, beginWrite, writeObject, recoverStaging, close, hasSpace, freeBytes, pathOf, exists, sweepTemp };
 }
 
 /** fsync a directory so that a rename or create inside it survives a power cut. */

@@ -272,6 +272,7 @@ describe('store SCP against dcmtk peers', () => {
 
   afterAll(async () => {
     await scp?.close();
+    await store?.close();
     await rm(dir, { recursive: true, force: true });
   });
 

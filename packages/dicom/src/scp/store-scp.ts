@@ -36,10 +36,14 @@ const { PresentationContextResult, RejectResult, RejectSource, RejectReason, Abo
  */
 export interface ScpInstanceStore {
   beginWrite(): Promise<ScpPendingWrite>;
+  /**
+   * Bytes durable (under a durable name) when it resolves; at the content address when `placed`
+   * resolves. The rename's own durability may follow later: the store recovers it after a crash.
+   */
   writeObject(
     data: Buffer | readonly Buffer[],
-    opts?: { sha256?: string; deferDirSync?: boolean },
-  ): Promise<{ sha256: string; sizeBytes: number; storageKey: string; dirSynced?: Promise<void> }>;
+    opts?: { sha256?: string },
+  ): Promise<{ sha256: string; sizeBytes: number; storageKey: string; placed?: Promise<void> }>;
   hasSpace(): Promise<boolean>;
   freeBytes(): Promise<number>;
 }
@@ -454,9 +458,9 @@ interface Connection {
 /**
  * The C-ECHO/C-STORE SCP that receives studies from a PACS. Each instance is stored as received
  * (our Part-10 meta header + the sender's dataset bytes, untouched): received in memory (or
- * streamed to a temp file when large), checked for completeness and parsed, written and
- * fdatasync'ed, renamed to its content address with the directory fsynced, recorded by the sink
- * — and only then acknowledged. Bad input gets a failure status or an abort; the listener keeps serving.
+ * streamed to a temp file when large), checked for completeness and parsed, made durable,
+ * renamed to its content address, recorded by the sink — and only then acknowledged (see the
+ * README for the crash argument). Bad input gets a failure status or an abort; the listener keeps serving.
  */
 export function createStoreScp(opts: StoreScpOptions): StoreScp {
   // dcmjs-dimse logs every PDU at trace level by default; we log what matters ourselves.
@@ -530,7 +534,7 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       if (job.spool.failure) throw new OutOfResourcesError(`write failed: ${job.spool.failure.message}`, { cause: job.spool.failure });
       let identity: InstanceIdentity;
       let tIdentified = tReceived;
-      let stored: { sha256: string; sizeBytes: number; storageKey: string; dirSynced?: Promise<void> };
+      let stored: { sha256: string; sizeBytes: number; storageKey: string; placed?: Promise<void> };
       let tSealed: number;
       if (!job.spool.spilled) {
         // Kept in memory: validate first, so an invalid dataset never reaches the disk; then one
@@ -539,10 +543,10 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
         identity = identifyDataset(dataset, job.transferSyntaxUid ?? '');
         checkAgainstCommand(identity, job);
         tIdentified = performance.now();
-        // One writev of meta header + dataset (no concatenated copy). The file is fdatasync'ed
-        // and renamed when this resolves; its directory fsync runs on while the sink commits
-        // (both are awaited before the response).
-        stored = await opts.store.writeObject([job.header, dataset], { sha256: job.spool.hash.digest('hex'), deferDirSync: true });
+        // One writev of meta header + dataset (no concatenated copy) into a staging file whose
+        // name is already durable: the bytes are durable when this resolves. The rename to the
+        // content address runs while the sink commits; both are awaited before the response.
+        stored = await opts.store.writeObject([job.header, dataset], { sha256: job.spool.hash.digest('hex') });
         tSealed = performance.now();
       } else {
         if (!pending) throw new OutOfResourcesError('instance refused');
@@ -564,9 +568,9 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
         remoteAddress: conn.remoteAddress,
         receivedAt: new Date(),
       };
-      const [committed, dirSync] = await Promise.allSettled([opts.sink.commit(instance), stored.dirSynced ?? Promise.resolve()]);
-      if (dirSync.status === 'rejected') {
-        throw new OutOfResourcesError(`directory fsync failed: ${(dirSync.reason as Error).message}`, { cause: dirSync.reason });
+      const [committed, placed] = await Promise.allSettled([opts.sink.commit(instance), stored.placed ?? Promise.resolve()]);
+      if (placed.status === 'rejected') {
+        throw new OutOfResourcesError(`storing failed: ${(placed.reason as Error).message}`, { cause: placed.reason });
       }
       if (committed.status === 'rejected') {
         // The file is durable but unrecorded: the sender retries, the same bytes land on the same key.
