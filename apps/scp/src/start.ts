@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { createLogger, type Logger } from '@ldh/config';
-import { createDb, createIngestSink, referencedSha256s, type Db } from '@ldh/db';
+import { createDb, createIngestSink, reconcileInstanceStore, referencedSha256s, type Db } from '@ldh/db';
 import { createStoreScp } from '@ldh/dicom';
 import { closePipelineQueues, createPipelineQueues, startSettler } from '@ldh/pipeline';
 import { createRedis } from '@ldh/queue';
@@ -28,6 +28,16 @@ export async function startScp(env: ScpEnv, opts: { logger?: Logger; db?: Db } =
   if (recovered.restored.length > 0 || recovered.removed > 0) {
     logger.info({ restored: recovered.restored.length, removed: recovered.removed }, 'staging recovery');
   }
+  // Then store vs Postgres: rows whose file is missing are marked and their study failed (never
+  // processed with a hole); objects no row references (never acknowledged) are removed.
+  const reconciled = await reconcileInstanceStore(db, store, { actor });
+  if (reconciled.missingFiles.length > 0) {
+    logger.error({ missing: reconciled.missingFiles, failedStudies: reconciled.failedStudies }, 'instance files missing from the store');
+  }
+  logger.info(
+    { rowsChecked: reconciled.rowsChecked, objectsChecked: reconciled.objectsChecked, orphansRemoved: reconciled.orphansRemoved.length, orphansKept: reconciled.orphansKept },
+    'store reconciled',
+  );
   const redis = createRedis(env.REDIS_URL);
   const queues = createPipelineQueues({ connection: redis, prefix: env.LDH_QUEUE_PREFIX });
   // Group-committing sink over its own small pg pool (far less CPU per instance than Prisma);

@@ -19,3 +19,4 @@ export type { StudyState, RunState, DeliveryState, Prisma } from './generated/pr
 export { createScratchDatabase, pingDatabase, ensureDatabase } from './testing.js';
 export { createIngestSink, type PostgresIngestSink, type IngestSinkOptions, type AssociationSummaryRecord } from './ingest-sink.js';
 export { referencedSha256s } from './store-recovery.js';
+export { reconcileInstanceStore, MISSING_FILE_REASON, type ReconcilableStore, type ReconcileOptions, type StoreReconciliation } from './store-reconcile.js';

@@ -4,7 +4,7 @@
 import { createLogger } from '@ldh/config';
 import { createStoreScp } from '@ldh/dicom';
 import { createInstanceStore } from '@ldh/storage';
-import { createDb, createIngestSink, referencedSha256s } from '@ldh/db';
+import { createDb, createIngestSink, reconcileInstanceStore, referencedSha256s } from '@ldh/db';
 
 const [rootDir, databaseUrl] = process.argv.slice(-2);
 const logger = createLogger('kill-child', { level: 'warn' });
@@ -12,10 +12,13 @@ const store = await createInstanceStore({ rootDir });
 const db = createDb(databaseUrl);
 // Staging files of a killed predecessor: restore what a row references, delete the rest.
 const recovered = await store.recoverStaging((shas) => referencedSha256s(db, shas));
+const reconciled = await reconcileInstanceStore(db, store, { actor: 'kill-child' });
 const sink = createIngestSink(db, { actor: `kill-child:${process.pid}`, databaseUrl });
 const scp = createStoreScp({ aeTitle: 'LDH_KILL', host: '127.0.0.1', port: 0, store, sink, logger });
 const { port } = await scp.listen();
-process.stdout.write(`SWEPT ${store.sweptTempFiles}\nRECOVERED ${recovered.restored.length} REMOVED ${recovered.removed}\nLISTENING ${port}\n`);
+process.stdout.write(
+  `SWEPT ${store.sweptTempFiles}\nRECOVERED ${recovered.restored.length} REMOVED ${recovered.removed}\nMISSING ${reconciled.missingFiles.length} ORPHANS ${reconciled.orphansKept}\nLISTENING ${port}\n`,
+);
 process.on('SIGTERM', () => {
   void scp
     .close()

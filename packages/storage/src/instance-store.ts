@@ -104,6 +104,10 @@ export interface InstanceStore {
   exists(storageKey: string): Promise<boolean>;
   /** Deletes temp files left by dead writers; run at startup, safe to run again. Returns how many were removed. */
   sweepTemp(): Promise<number>;
+  /** Every committed object (for startup reconciliation); the sha256 is read from the file name, not recomputed. */
+  listObjects(): AsyncIterable<{ storageKey: string; sha256: string; mtimeMs: number }>;
+  /** Deletes a committed object (reconciliation of objects nothing references); missing is not an error. */
+  removeObject(storageKey: string): Promise<void>;
 }
 
 const STORAGE_KEY = /^objects\/([0-9a-f]{2})\/([0-9a-f]{2})\/([0-9a-f]{64})\.dcm$/;
@@ -408,6 +412,33 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
     }
   }
 
+  async function* listObjects(): AsyncIterable<{ storageKey: string; sha256: string; mtimeMs: number }> {
+    for (const a of await readdir(objectsDir)) {
+      if (!/^[0-9a-f]{2}$/.test(a)) continue;
+      for (const b of await readdir(join(objectsDir, a)).catch(() => [] as string[])) {
+        if (!/^[0-9a-f]{2}$/.test(b)) continue;
+        for (const name of await readdir(join(objectsDir, a, b)).catch(() => [] as string[])) {
+          const storageKey = `objects/${a}/${b}/${name}`;
+          const m = STORAGE_KEY.exec(storageKey);
+          if (!m) continue;
+          const st = await stat(join(objectsDir, a, b, name)).catch(() => undefined);
+          if (st) yield { storageKey, sha256: m[3] as string, mtimeMs: st.mtimeMs };
+        }
+      }
+    }
+  }
+
+  async function removeObject(storageKey: string): Promise<void> {
+    const path = pathOf(storageKey);
+    try {
+      await unlink(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      return;
+    }
+    await fsyncDirCached(dirname(path));
+  }
+
   async function close(): Promise<void> {
     await staging?.close();
     await dirSync.flush();
@@ -417,7 +448,7 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
   }
 
   const sweptTempFiles = await sweepTemp();
-  return { rootDir, sweptTempFiles, beginWrite, writeObject, recoverStaging, close, hasSpace, freeBytes, pathOf, exists, sweepTemp };
+  return { rootDir, sweptTempFiles, beginWrite, writeObject, recoverStaging, close, hasSpace, freeBytes, pathOf, exists, sweepTemp, listObjects, removeObject };
 }
 
 /** fsync a directory so that a rename or create inside it survives a power cut. */

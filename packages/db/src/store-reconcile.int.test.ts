@@ -1,0 +1,99 @@
+import { mkdtemp, rm, unlink, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createInstanceStore, type InstanceStore } from '@ldh/storage';
+import { createDb, createScratchDatabase, listStudyAudit, reconcileInstanceStore, recordReceivedInstance, type Db } from '@ldh/db';
+
+const adminUrl = process.env.LDH_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+
+describe('reconcileInstanceStore (real Postgres, real store)', () => {
+  let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
+  let db: Db;
+  let dir: string;
+  let store: InstanceStore;
+
+  beforeAll(async () => {
+    scratch = await createScratchDatabase(adminUrl, 'ldh_reconcile');
+    db = createDb(scratch.url);
+    dir = await mkdtemp(join(tmpdir(), 'ldh-reconcile-'));
+    store = await createInstanceStore({ rootDir: dir });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await db?.$disconnect();
+    await scratch?.drop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** Stores `bytes` like the SCP does and records the row; returns what a resend needs. */
+  async function receive(study: string, sop: string, bytes: string) {
+    const obj = await store.writeObject(Buffer.from(bytes));
+    await obj.placed;
+    const record = {
+      sopInstanceUid: sop,
+      sopClassUid: '1.2.840.10008.5.1.4.1.1.4',
+      studyInstanceUid: study,
+      seriesInstanceUid: `${study}.1`,
+      transferSyntaxUid: '1.2.840.10008.1.2.1',
+      sha256: obj.sha256,
+      sizeBytes: obj.sizeBytes,
+      storageKey: obj.storageKey,
+      callingAeTitle: 'STORESCU',
+      receivedAt: new Date(),
+    };
+    expect(await recordReceivedInstance(db, record, 'test')).toBe('stored');
+    return { ...record, bytes };
+  }
+
+  async function orphan(bytes: string, ageMs: number): Promise<string> {
+    const obj = await store.writeObject(Buffer.from(bytes));
+    await obj.placed;
+    const t = (Date.now() - ageMs) / 1000;
+    await utimes(obj.path, t, t);
+    return obj.storageKey;
+  }
+
+  it('marks rows whose file is missing and fails their study, removes old orphans, and a resend heals the study', async () => {
+    const a1 = await receive('1.2.826.0.1.3680043.10.77.1', '1.2.826.0.1.3680043.10.77.1.1.1', 'study A, instance 1');
+    await receive('1.2.826.0.1.3680043.10.77.1', '1.2.826.0.1.3680043.10.77.1.1.2', 'study A, instance 2');
+    await receive('1.2.826.0.1.3680043.10.77.2', '1.2.826.0.1.3680043.10.77.2.1.1', 'study B, instance 1');
+    await unlink(store.pathOf(a1.storageKey));
+    const oldOrphan = await orphan('never acknowledged, long ago', 60 * 60_000);
+    const youngOrphan = await orphan('never acknowledged, just now (or a writer mid-way)', 0);
+
+    const r = await reconcileInstanceStore(db, store, { actor: 'test', orphanGraceMs: 10 * 60_000 });
+    expect(r.rowsChecked).toBe(3);
+    expect(r.missingFiles).toEqual([{ sopInstanceUid: a1.sopInstanceUid, studyInstanceUid: a1.studyInstanceUid, storageKey: a1.storageKey }]);
+    expect(r.failedStudies).toEqual([a1.studyInstanceUid]);
+    expect(r.objectsChecked).toBe(4);
+    expect(r.orphansRemoved).toEqual([oldOrphan]);
+    expect(r.orphansKept).toBe(1);
+    expect(await store.exists(oldOrphan)).toBe(false);
+    expect(await store.exists(youngOrphan)).toBe(true);
+
+    const studyA = await db.study.findUniqueOrThrow({ where: { studyInstanceUid: a1.studyInstanceUid } });
+    expect(studyA.state).toBe('failed');
+    expect(studyA.stateReason).toMatch(/^instance file missing/);
+    expect((await db.study.findUniqueOrThrow({ where: { studyInstanceUid: '1.2.826.0.1.3680043.10.77.2' } })).state).toBe('receiving');
+    const row = await db.instance.findFirstOrThrow({ where: { sopInstanceUid: a1.sopInstanceUid } });
+    expect(row.fileMissingAt).not.toBeNull();
+    expect((await listStudyAudit(db, a1.studyInstanceUid)).map((e) => e.action)).toEqual(expect.arrayContaining(['instance.file-missing', 'study.failed']));
+
+    // A second run finds nothing new: marked rows are not reported again.
+    const again = await reconcileInstanceStore(db, store, { actor: 'test' });
+    expect(again.missingFiles).toEqual([]);
+    expect(again.orphansRemoved).toEqual([]);
+
+    // The PACS resends the same bytes: the SCP stores the file, the row is whole again and the study reopens.
+    const resent = await store.writeObject(Buffer.from(a1.bytes));
+    await resent.placed;
+    expect(await recordReceivedInstance(db, { ...a1, receivedAt: new Date() }, 'test')).toBe('duplicate');
+    expect((await db.instance.findFirstOrThrow({ where: { sopInstanceUid: a1.sopInstanceUid } })).fileMissingAt).toBeNull();
+    const reopened = await db.study.findUniqueOrThrow({ where: { studyInstanceUid: a1.studyInstanceUid } });
+    expect(reopened.state).toBe('receiving');
+    expect(reopened.revision).toBe(studyA.revision + 1);
+    expect((await listStudyAudit(db, a1.studyInstanceUid)).map((e) => e.action).slice(-2)).toEqual(['instance.file-restored', 'study.reopened']);
+    expect((await reconcileInstanceStore(db, store, { actor: 'test' })).missingFiles).toEqual([]);
+  });
+});

@@ -1,0 +1,170 @@
+import type { Db } from './client.js';
+import { appendAudit } from './audit.js';
+import { transitionStudy } from './studies.js';
+import type { StudyState } from './generated/prisma/client.js';
+
+/** The part of `@ldh/storage`'s InstanceStore reconciliation needs (structural: no dependency on it). */
+export interface ReconcilableStore {
+  exists(storageKey: string): Promise<boolean>;
+  listObjects(): AsyncIterable<{ storageKey: string; sha256: string; mtimeMs: number }>;
+  removeObject(storageKey: string): Promise<void>;
+}
+
+/** Options of {@link reconcileInstanceStore}. */
+export interface ReconcileOptions {
+  /** Who the audit trail names. */
+  actor: string;
+  /**
+   * Objects no row references are removed only when older than this (default 10 min): another
+   * role (the writer's SR/KOS) stores its object before the row that references it, so a young
+   * unreferenced object may be a write in progress elsewhere.
+   */
+  orphanGraceMs?: number;
+  /** Rows checked per query (default 1000). */
+  pageSize?: number;
+}
+
+/** What reconciliation found and did (UIDs, keys and counts only: no PHI). */
+export interface StoreReconciliation {
+  rowsChecked: number;
+  /** Instance rows whose file was missing: now marked (`fileMissingAt`) and audited. */
+  missingFiles: Array<{ sopInstanceUid: string; studyInstanceUid: string; storageKey: string }>;
+  /** Studies failed because an instance file is missing (not yet processed, so never with a hole). */
+  failedStudies: string[];
+  objectsChecked: number;
+  /** Objects no Instance or Report row references, older than the grace period: deleted. */
+  orphansRemoved: string[];
+  /** Unreferenced objects younger than the grace period: left for a later run. */
+  orphansKept: number;
+}
+
+/** States in which a study has not been classified yet: a missing file would become a hole in its input. */
+const FAIL_IF_MISSING: readonly StudyState[] = ['receiving', 'settled', 'routed', 'inferring'];
+export const MISSING_FILE_REASON = 'instance file missing';
+
+/**
+ * Startup reconciliation of the instance store with Postgres (run by the SCP role after staging
+ * recovery and before listening):
+ * - an Instance row whose file is missing is marked (`fileMissingAt`), audited
+ *   (`instance.file-missing`), and its study fails with reason "instance file missing" unless it
+ *   was already classified, so it is never processed with a hole; a resend of the same bytes
+ *   clears the mark and reopens the study (`ldh_record_instance`);
+ * - an object that no Instance or Report row references was never acknowledged (the SCP answers
+ *   Success only after the row commits), so the sender still holds it as unsent: it is removed
+ *   rather than re-recorded (re-recording would add an instance the sender was told failed).
+ * Scans every row and object: O(store) at startup.
+ */
+export async function reconcileInstanceStore(db: Db, store: ReconcilableStore, opts: ReconcileOptions): Promise<StoreReconciliation> {
+  const result: StoreReconciliation = { rowsChecked: 0, missingFiles: [], failedStudies: [], objectsChecked: 0, orphansRemoved: [], orphansKept: 0 };
+  await markMissingFiles(db, store, opts, result);
+  await removeOrphans(db, store, opts, result);
+  if (result.orphansRemoved.length > 0) {
+    await appendAudit(db, {
+      entityType: 'system',
+      entityId: 'instance-store',
+      action: 'store.orphans-removed',
+      actor: opts.actor,
+      details: { count: result.orphansRemoved.length, storageKeys: result.orphansRemoved.slice(0, 100) },
+    });
+  }
+  return result;
+}
+
+async function markMissingFiles(db: Db, store: ReconcilableStore, opts: ReconcileOptions, result: StoreReconciliation): Promise<void> {
+  const pageSize = opts.pageSize ?? 1000;
+  let cursor: string | undefined;
+  for (;;) {
+    const rows = await db.instance.findMany({
+      where: { fileMissingAt: null },
+      select: { id: true, sopInstanceUid: true, sha256: true, storageKey: true, studyId: true, study: { select: { studyInstanceUid: true } } },
+      orderBy: { id: 'asc' },
+      take: pageSize,
+      ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+    });
+    if (rows.length === 0) return;
+    cursor = rows[rows.length - 1]?.id;
+    result.rowsChecked += rows.length;
+    const present = await Promise.all(rows.map((r) => store.exists(r.storageKey).catch(() => false)));
+    const missing = rows.filter((_, i) => !present[i]);
+    const byStudy = new Map<string, typeof missing>();
+    for (const r of missing) byStudy.set(r.studyId, [...(byStudy.get(r.studyId) ?? []), r]);
+    for (const [studyId, instances] of byStudy) {
+      const failed = await markStudyMissing(db, studyId, instances, opts.actor);
+      const studyInstanceUid = instances[0]?.study.studyInstanceUid ?? '';
+      if (failed) result.failedStudies.push(studyInstanceUid);
+      for (const r of instances) result.missingFiles.push({ sopInstanceUid: r.sopInstanceUid, studyInstanceUid, storageKey: r.storageKey });
+    }
+  }
+}
+
+/** Marks and audits the rows, and fails the study if it has not been classified yet; true when it failed. */
+async function markStudyMissing(
+  db: Db,
+  studyId: string,
+  instances: Array<{ id: string; sopInstanceUid: string; sha256: string; storageKey: string; study: { studyInstanceUid: string } }>,
+  actor: string,
+): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    await tx.instance.updateMany({ where: { id: { in: instances.map((r) => r.id) } }, data: { fileMissingAt: new Date() } });
+    for (const r of instances) {
+      await appendAudit(tx, {
+        entityType: 'instance',
+        entityId: r.sopInstanceUid,
+        action: 'instance.file-missing',
+        actor,
+        studyInstanceUid: r.study.studyInstanceUid,
+        details: { sha256: r.sha256, storageKey: r.storageKey },
+      });
+    }
+    const study = await tx.study.findUniqueOrThrow({ where: { id: studyId }, select: { state: true } });
+    if (!FAIL_IF_MISSING.includes(study.state)) return false;
+    await transitionStudy(
+      db,
+      { studyId, from: FAIL_IF_MISSING, to: 'failed', actor, reason: `${MISSING_FILE_REASON} (${instances.length})`, details: { missing: instances.map((r) => r.sopInstanceUid) } },
+      tx,
+    );
+    return true;
+  });
+}
+
+async function removeOrphans(db: Db, store: ReconcilableStore, opts: ReconcileOptions, result: StoreReconciliation): Promise<void> {
+  const graceMs = opts.orphanGraceMs ?? 10 * 60_000;
+  const pageSize = opts.pageSize ?? 1000;
+  let batch: Array<{ storageKey: string; sha256: string; mtimeMs: number }> = [];
+  const settle = async (): Promise<void> => {
+    const referenced = await referencedObjects(db, batch);
+    const now = Date.now();
+    for (const o of batch) {
+      if (referenced.has(o.storageKey)) continue;
+      if (now - o.mtimeMs < graceMs) {
+        result.orphansKept += 1;
+        continue;
+      }
+      await store.removeObject(o.storageKey);
+      result.orphansRemoved.push(o.storageKey);
+    }
+    batch = [];
+  };
+  for await (const o of store.listObjects()) {
+    result.objectsChecked += 1;
+    batch.push(o);
+    if (batch.length >= pageSize) await settle();
+  }
+  if (batch.length > 0) await settle();
+}
+
+/** Storage keys among `objects` that an Instance row (by content hash) or a Report row (SR/KOS key) references. */
+async function referencedObjects(db: Db, objects: Array<{ storageKey: string; sha256: string }>): Promise<Set<string>> {
+  const keys = objects.map((o) => o.storageKey);
+  const [instances, reports] = await Promise.all([
+    db.instance.findMany({ where: { sha256: { in: objects.map((o) => o.sha256) } }, select: { sha256: true }, distinct: ['sha256'] }),
+    db.report.findMany({ where: { OR: [{ srStorageKey: { in: keys } }, { kosStorageKey: { in: keys } }] }, select: { srStorageKey: true, kosStorageKey: true } }),
+  ]);
+  const shas = new Set(instances.map((r) => r.sha256));
+  const out = new Set(objects.filter((o) => shas.has(o.sha256)).map((o) => o.storageKey));
+  for (const r of reports) {
+    out.add(r.srStorageKey);
+    if (r.kosStorageKey) out.add(r.kosStorageKey);
+  }
+  return out;
+}
