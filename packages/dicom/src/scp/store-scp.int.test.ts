@@ -536,6 +536,59 @@ describe('store SCP against dcmtk peers', () => {
     expect((await echo()).code).toBe(0);
   });
 
+  it('aborts an association that goes quiet after idleTimeoutMs (idle or mid-dataset), not a slow one, and keeps serving', async () => {
+    const idle = await startScp({ idleTimeoutMs: 400, keepInMemoryBytes: 2048 });
+    try {
+      const associate = async (): Promise<RawPeer> => {
+        const peer = await RawPeer.connect(idle.port);
+        peer.send(associateRq('LDH_TEST', 'RAWSCU', MR, EXPLICIT_LE));
+        expect((await peer.next())?.type).toBe(0x02);
+        return peer;
+      };
+      // Associated, then silent.
+      const silent = await associate();
+      expect((await silent.next())?.type).toBe(0x07); // A-ABORT
+      await silent.closedByPeer();
+
+      // Silent in the middle of a dataset (beyond keepInMemoryBytes: a temp file is open).
+      const sop = newUid();
+      const ds = datasetBytes(buildTestMrInstance({ sopInstanceUid: sop }));
+      const stalled = await associate();
+      stalled.send(pDataTf(1, true, true, cStoreCommand(MR, sop)));
+      stalled.send(pDataTf(1, false, false, ds.subarray(0, 4000)));
+      expect((await stalled.next())?.type).toBe(0x07);
+      await stalled.closedByPeer();
+      for (let i = 0; i < 50 && (await readdir(join(dir, 'store', 'tmp'))).length > 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await readdir(join(dir, 'store', 'tmp'))).toEqual([]);
+      expect(sink.instances.some((i) => i.sopInstanceUid === sop)).toBe(false);
+      expect(logLines.filter((l) => l.includes('association idle, aborting')).length).toBeGreaterThanOrEqual(2);
+
+      // Slow but never quiet for idleTimeoutMs: each gap is shorter, the whole transfer longer.
+      const slowSop = newUid();
+      const slowDs = datasetBytes(buildTestMrInstance({ sopInstanceUid: slowSop, rows: 64, columns: 64 }));
+      const slow = await associate();
+      slow.send(pDataTf(1, true, true, cStoreCommand(MR, slowSop)));
+      const pieces = 6;
+      const size = Math.ceil(slowDs.length / pieces);
+      for (let i = 0; i < pieces; i++) {
+        await new Promise((r) => setTimeout(r, 150));
+        slow.send(pDataTf(1, false, i === pieces - 1, slowDs.subarray(i * size, (i + 1) * size)));
+      }
+      const rsp = await slow.next();
+      expect(rsp?.type).toBe(0x04);
+      expect(statusOf(rsp!.body)).toBe(0x0000);
+      slow.socket.destroy();
+
+      // The listener keeps serving.
+      const r = await storescu(['-xe'], [join(dir, 'base.dcm')], idle.port);
+      expect(r.code, r.out).toBe(0);
+    } finally {
+      await idle.scp.close();
+    }
+  });
+
   it('streams datasets larger than keepInMemoryBytes through a temp file, with the same guarantees', async () => {
     const spilling = await startScp({ keepInMemoryBytes: 4096 });
     try {
