@@ -114,6 +114,8 @@ describe('createInstanceStore', () => {
     expect((await readFile(store.pathOf(storageKeyForSha256(shaOf(acked))))).equals(acked)).toBe(true);
     expect(await readdir(staging)).toEqual([`${process.ppid}-04.stage`]);
     expect(await store.exists(storageKeyForSha256(shaOf(unacked)))).toBe(false);
+    await (await store.writeObject(Buffer.from('after recovery'))).placed;
+    await expect(store.recoverStaging(async () => new Set())).rejects.toBeInstanceOf(WriteStateError);
     await store.close();
   });
 

@@ -368,6 +368,9 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
   }
 
   async function recoverStaging(referenced: (sha256s: string[]) => Promise<Set<string>>): Promise<StagingRecovery> {
+    // Our own pool files carry our pid too (pid 1 in every container start): once writing has
+    // begun they are indistinguishable from a predecessor's, so recovery must come first.
+    if (staging) throw new WriteStateError('recoverStaging() after writeObject(): run it once at startup, before receiving');
     const candidates: Array<{ path: string; sha256: string }> = [];
     let removed = 0;
     for (const name of await readdir(stagingDir)) {
