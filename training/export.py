@@ -103,6 +103,8 @@ def build_card(run_dir: str, name: str, version: str, file: str, sha: str, param
                                     f"{res['aggregationValAuc']:.4f} among mean/max/topk-mean)"},
         "training": {
             "data": data_desc or f"labels.csv dataset at {os.path.basename(os.path.normpath(args['data']))}",
+            "labels": ("per image (images.csv beside labels.csv)" if os.path.exists(os.path.join(args["data"], "images.csv"))
+                       else "per study (every picked image inherits its study's label)"),
             "command": "/usr/bin/python3 -m training.train " + " ".join(
                 f"--{k.replace('_', '-')} {os.path.relpath(v) if isinstance(v, str) and os.path.isabs(v) else v}"
                 for k, v in args.items()
@@ -143,7 +145,7 @@ def card_markdown(card: Dict[str, Any]) -> str:
   (threshold maximising Youden's J on validation patients; chosen on {card['aggregation']['chosenOn']}).
 
 ## Training
-- Data: {t['data']}
+- Data: {t['data']}; labels {t.get('labels', 'per study')}
 - Command: `{t['command']}`
 - Seed {t['seed']}, {t['epochs']} epochs (best epoch {t['bestEpoch']} by validation image AUC), {t['optimizer']},
   {t['images']} training images at {t['imageSize']} px ({t['imagesPerEpoch']} drawn at random per epoch),
