@@ -87,6 +87,7 @@ def train_fold(ds: ImageSet, args: argparse.Namespace, fold: int, run_dir: str) 
     weights = torch.tensor([0.5 / max(1e-6, 1 - pos_frac), 0.5 / max(1e-6, pos_frac)], dtype=torch.float32)
     history: List[Dict[str, float]] = []
     start_epoch, best_auc = 0, -1.0
+    prior_seconds = 0.0  # training time of the epochs a resumed run inherits
     ckpt_path = os.path.join(run_dir, "checkpoint.pt")
     best_path = os.path.join(run_dir, "best.pt")
     gen = torch.Generator().manual_seed(args.seed * 1000 + fold)
@@ -96,6 +97,7 @@ def train_fold(ds: ImageSet, args: argparse.Namespace, fold: int, run_dir: str) 
         opt.load_state_dict(ck["optimizer"])
         gen.set_state(ck["generator"])
         start_epoch, best_auc, history = ck["epoch"] + 1, ck["best_auc"], ck["history"]
+        prior_seconds = float(ck.get("trainSeconds", 0.0))
         log(f"resumed from epoch {ck['epoch'] + 1} (best val AUC {best_auc:.4f})")
     t0 = time.time()
     done_steps = 0
@@ -129,7 +131,8 @@ def train_fold(ds: ImageSet, args: argparse.Namespace, fold: int, run_dir: str) 
             best_auc = va_auc if va_auc == va_auc else best_auc
             save_atomic({"model": model.state_dict(), "epoch": epoch, "variant": args.variant, "size": args.size}, best_path)
         save_atomic({"model": model.state_dict(), "optimizer": opt.state_dict(), "generator": gen.get_state(),
-                     "epoch": epoch, "best_auc": best_auc, "history": history}, ckpt_path)
+                     "epoch": epoch, "best_auc": best_auc, "history": history,
+                     "trainSeconds": prior_seconds + time.time() - t0}, ckpt_path)
 
     best = torch.load(best_path)
     model.load_state_dict(best["model"])
@@ -152,7 +155,7 @@ def train_fold(ds: ImageSet, args: argparse.Namespace, fold: int, run_dir: str) 
         "counts": {"trainStudies": len(tr_s), "valStudies": len(va_s), "testStudies": len(te_s),
                    "trainImages": int(tr.sum()), "valImages": int(va.sum()), "testImages": int(te.sum()),
                    "patients": len(set(pids))},
-        "trainSeconds": time.time() - t0,
+        "trainSeconds": prior_seconds + time.time() - t0,
     }
     with open(os.path.join(run_dir, "result.json"), "w") as f:
         json.dump(result, f, indent=2)
@@ -193,12 +196,13 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, Any]:
     t0 = time.time()
     cache = args.cache_dir or os.path.join(os.path.dirname(os.path.abspath(args.run_dir)), "cache")
     ds = load_dataset(args.data, args.size, max_studies=args.max_studies, cache_dir=cache, progress=log)
+    load_seconds = time.time() - t0
     log(f"dataset: {len(ds.studies)} studies, {len(ds.images)} images of {args.size} px "
         f"({time.time() - t0:.0f} s), ldh image fraction {ds.labels.mean():.2f}")
     folds = range(args.folds) if args.cv else [args.fold]
     results = [train_fold(ds, args, f, os.path.join(args.run_dir, f"fold{f}") if args.cv else args.run_dir) for f in folds]
     summary: Dict[str, Any] = {"folds": results, "variant": args.variant, "size": args.size, "epochs": args.epochs,
-                               "durationMin": (time.time() - t0) / 60}
+                               "durationMin": (load_seconds + sum(r["trainSeconds"] for r in results)) / 60}
     if args.cv:
         for level in ("image", "study"):
             ms = mean_sd([r["test"][level] for r in results])
