@@ -64,6 +64,27 @@ def image_mask(ds: ImageSet, studies: np.ndarray) -> np.ndarray:
     return np.isin(ds.study, studies)
 
 
+def balanced_strata(roles: np.ndarray, labels: np.ndarray) -> List[np.ndarray]:
+    """Index arrays of the non-empty (series role, class) groups of the training images."""
+    out = [np.flatnonzero((roles == r) & (labels == c)) for r in sorted(set(roles.tolist())) for c in (0, 1)]
+    return [g for g in out if len(g)]
+
+
+def balanced_batch(strata: List[np.ndarray], batch: int, gen: torch.Generator) -> np.ndarray:
+    """A batch with (nearly) equal counts from every (role, class) group, drawn with replacement.
+
+    Without it the network can score well per image by learning each image type's base rate
+    (sagittal slices of the phantom sets are "ldh" ~55 % of the time, L3-L4 axial ones ~13 %)
+    instead of the lesion; with every role at 50 % ldh that shortcut is worth nothing.
+    """
+    order = torch.randperm(len(strata), generator=gen).tolist()
+    picks = []
+    for k in range(batch):
+        g = strata[order[k % len(strata)]]
+        picks.append(int(g[int(torch.randint(len(g), (1,), generator=gen))]))
+    return np.asarray(picks, dtype=np.int64)
+
+
 def train_fold(ds: ImageSet, args: argparse.Namespace, fold: int, run_dir: str) -> Dict[str, Any]:
     os.makedirs(run_dir, exist_ok=True)
     pids = [s.patient_id for s in ds.studies]
@@ -72,6 +93,7 @@ def train_fold(ds: ImageSet, args: argparse.Namespace, fold: int, run_dir: str) 
     assert_disjoint_patients(pids, tr_s, va_s, te_s)
     tr, va, te = image_mask(ds, tr_s), image_mask(ds, va_s), image_mask(ds, te_s)
     x_tr, y_tr = ds.images[tr], ds.labels[tr]
+    strata = balanced_strata(np.asarray(ds.roles)[tr], y_tr) if args.balance == "role" else None
     log(f"fold {fold}: studies train/val/test {len(tr_s)}/{len(va_s)}/{len(te_s)}, "
         f"images {int(tr.sum())}/{int(va.sum())}/{int(te.sum())}, train ldh fraction {y_tr.mean():.2f}")
 
@@ -85,6 +107,8 @@ def train_fold(ds: ImageSet, args: argparse.Namespace, fold: int, run_dir: str) 
     # Class-balanced loss: phantom sets are ~balanced, a site's data may not be.
     pos_frac = float(y_tr.mean()) if len(y_tr) else 0.5
     weights = torch.tensor([0.5 / max(1e-6, 1 - pos_frac), 0.5 / max(1e-6, pos_frac)], dtype=torch.float32)
+    if strata is not None:  # balanced batches already give each class half of every role
+        weights = torch.ones(2, dtype=torch.float32)
     history: List[Dict[str, float]] = []
     start_epoch, best_auc = 0, -1.0
     prior_seconds = 0.0  # training time of the epochs a resumed run inherits
@@ -106,7 +130,8 @@ def train_fold(ds: ImageSet, args: argparse.Namespace, fold: int, run_dir: str) 
         perm = torch.randperm(len(x_tr), generator=gen).numpy()
         run_loss, seen = 0.0, 0
         for step in range(steps_per_epoch):
-            idx = perm[step * args.batch:(step + 1) * args.batch]
+            idx = (balanced_batch(strata, args.batch, gen) if strata is not None
+                   else perm[step * args.batch:(step + 1) * args.batch])
             x = torch.from_numpy(x_tr[idx]).unsqueeze(1)
             x = to_input(augment_batch(x, gen))
             y = torch.from_numpy(y_tr[idx])
@@ -181,6 +206,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     ap.add_argument("--resume", action="store_true")
     ap.add_argument("--max-studies", type=int)
     ap.add_argument("--max-steps", type=int, help="cap steps per epoch (smoke tests)")
+    ap.add_argument("--balance", choices=("none", "role"), default="none",
+                    help="role: every batch holds equal numbers of each (series role, class) group")
     ap.add_argument("--log-every", type=int, default=10)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--cache-dir", default=None, help="preprocessed-image cache (default <run-dir>/../cache)")

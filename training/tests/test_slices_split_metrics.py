@@ -120,3 +120,22 @@ class MetricsTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class BalancedBatchTest(unittest.TestCase):
+    def test_every_role_class_group_equally_often(self):
+        import torch
+
+        from training.train import balanced_batch, balanced_strata
+
+        roles = np.array(["t1_sag"] * 10 + ["t2_ax"] * 90)
+        labels = np.array([1] * 8 + [0] * 2 + [1] * 9 + [0] * 81)
+        strata = balanced_strata(roles, labels)
+        self.assertEqual(sorted(len(g) for g in strata), [2, 8, 9, 81])
+        gen = torch.Generator().manual_seed(3)
+        picks = np.concatenate([balanced_batch(strata, 32, gen) for _ in range(50)])
+        counts = {(r, c): int(((roles[picks] == r) & (labels[picks] == c)).sum()) for r in ("t1_sag", "t2_ax") for c in (0, 1)}
+        self.assertEqual(set(counts.values()), {400})  # 1,600 picks over 4 groups
+        for r in ("t1_sag", "t2_ax"):  # ldh is half of every role, whatever its base rate
+            k = roles[picks] == r
+            self.assertEqual(labels[picks][k].mean(), 0.5)
