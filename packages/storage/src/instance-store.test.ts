@@ -20,15 +20,24 @@ function write(stream: NodeJS.WritableStream, chunk: Buffer): Promise<void> {
 
 describe('createInstanceStore', () => {
   let root: string;
+  // Every store a test opens is closed afterwards (its staging pool holds open file handles).
+  let opened: Array<{ close(): Promise<void> }> = [];
+  const open = async (opts: Parameters<typeof createInstanceStore>[0]): Promise<Awaited<ReturnType<typeof createInstanceStore>>> => {
+    const store = await createInstanceStore(opts);
+    opened.push(store);
+    return store;
+  };
   beforeEach(async () => {
     root = await mkdtemp(join(tmpdir(), 'ldh-store-'));
   });
   afterEach(async () => {
+    await Promise.all(opened.map((s) => s.close()));
+    opened = [];
     await rm(root, { recursive: true, force: true });
   });
 
   it('commits to the content address with the streamed sha256 and leaves no temp file', async () => {
-    const store = await createInstanceStore({ rootDir: root });
+    const store = await open({ rootDir: root });
     const parts = [Buffer.from('DICM'), Buffer.alloc(300_000, 7), Buffer.from('tail')];
     const w = await store.beginWrite();
     for (const p of parts) await write(w.stream, p);
@@ -46,7 +55,7 @@ describe('createInstanceStore', () => {
   });
 
   it('abort removes the temp file and nothing appears under objects/', async () => {
-    const store = await createInstanceStore({ rootDir: root });
+    const store = await open({ rootDir: root });
     const w = await store.beginWrite();
     await write(w.stream, Buffer.alloc(1000, 1));
     expect(await readdir(join(root, 'tmp'))).toHaveLength(1);
@@ -58,7 +67,7 @@ describe('createInstanceStore', () => {
   });
 
   it('seal() makes the temp file durable without publishing it; abort() after seal removes it', async () => {
-    const store = await createInstanceStore({ rootDir: root });
+    const store = await open({ rootDir: root });
     const w = await store.beginWrite();
     await write(w.stream, Buffer.from('validate me first'));
     const sealed = await w.seal();
@@ -72,7 +81,7 @@ describe('createInstanceStore', () => {
   });
 
   it('writeObject stores an in-memory object at its content address (hashing it, or trusting a given digest)', async () => {
-    const store = await createInstanceStore({ rootDir: root });
+    const store = await open({ rootDir: root });
     const data = Buffer.alloc(200_000, 9);
     const sha = createHash('sha256').update(data).digest('hex');
     const a = await store.writeObject(data);
@@ -84,7 +93,7 @@ describe('createInstanceStore', () => {
     expect(b.sizeBytes).toBe(data.length);
     await Promise.all([b.placed, a.settled, b.settled]);
     expect(await readdir(join(root, 'tmp'))).toEqual([]);
-    const full = await createInstanceStore({ rootDir: root, minFreeBytes: Number.MAX_SAFE_INTEGER });
+    const full = await open({ rootDir: root, minFreeBytes: Number.MAX_SAFE_INTEGER });
     await expect(full.writeObject(data)).rejects.toBeInstanceOf(InsufficientSpaceError);
     await store.close();
     // Only the unused, empty staging files of the pool are left.
@@ -101,7 +110,7 @@ describe('createInstanceStore', () => {
     await writeFile(join(staging, `${dead}-02.stage`), unacked);
     await writeFile(join(staging, `${dead}-03.stage`), '');
     await writeFile(join(staging, `${process.ppid}-04.stage`), 'being written by a live process');
-    const store = await createInstanceStore({ rootDir: root });
+    const store = await open({ rootDir: root });
     const shaOf = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
     const asked: string[][] = [];
     const result = await store.recoverStaging(async (shas) => {
@@ -120,7 +129,7 @@ describe('createInstanceStore', () => {
   });
 
   it('storing identical bytes twice yields one object', async () => {
-    const store = await createInstanceStore({ rootDir: root });
+    const store = await open({ rootDir: root });
     const keys: string[] = [];
     for (let i = 0; i < 2; i++) {
       const w = await store.beginWrite();
@@ -138,31 +147,31 @@ describe('createInstanceStore', () => {
     await writeFile(join(root, 'tmp', `${process.pid}-beef.tmp`), 'partial');
     await writeFile(join(root, 'tmp', 'garbage-name'), 'x');
     await writeFile(join(root, 'tmp', `${process.ppid}-cafe.tmp`), 'in flight elsewhere');
-    const store = await createInstanceStore({ rootDir: root });
+    const store = await open({ rootDir: root });
     expect(store.sweptTempFiles).toBe(3);
     expect(await readdir(join(root, 'tmp'))).toEqual([`${process.ppid}-cafe.tmp`]);
     // Once old enough, even a live writer's temp file is stale.
-    const strict = await createInstanceStore({ rootDir: root, staleTempMs: -1 });
+    const strict = await open({ rootDir: root, staleTempMs: -1 });
     expect(strict.sweptTempFiles).toBe(1);
   });
 
   it('free-space guard refuses writes below minFreeBytes', async () => {
-    const store = await createInstanceStore({ rootDir: root, minFreeBytes: Number.MAX_SAFE_INTEGER });
+    const store = await open({ rootDir: root, minFreeBytes: Number.MAX_SAFE_INTEGER });
     expect(await store.hasSpace()).toBe(false);
     expect(await store.freeBytes()).toBeGreaterThan(0);
     await expect(store.beginWrite()).rejects.toBeInstanceOf(InsufficientSpaceError);
-    const roomy = await createInstanceStore({ rootDir: root, minFreeBytes: 1 });
+    const roomy = await open({ rootDir: root, minFreeBytes: 1 });
     expect(await roomy.hasSpace()).toBe(true);
   });
 
   it('pathOf rejects keys that are not content addresses', async () => {
-    const store = await createInstanceStore({ rootDir: root });
+    const store = await open({ rootDir: root });
     expect(() => store.pathOf('../etc/passwd')).toThrow(InvalidStorageKeyError);
     expect(() => store.pathOf(`objects/aa/bb/${'a'.repeat(64)}.dcm/../../x`)).toThrow(InvalidStorageKeyError);
   });
 
   it('concurrent writes each land intact', async () => {
-    const store = await createInstanceStore({ rootDir: root });
+    const store = await open({ rootDir: root });
     const payloads = Array.from({ length: 20 }, (_, i) => Buffer.alloc(50_000 + i, i));
     const results = await Promise.all(
       payloads.map(async (p) => {
