@@ -12,7 +12,7 @@ import type { LoadedModel } from './load-model.js';
 import type { Aggregation } from './model-card.js';
 import type { ExecutionProvider } from './session-pool.js';
 
-/** Which series an image was selected from (ldh-input-v1 series roles). */
+/** Which series an image was selected from (the input contract's series roles). */
 export type SeriesRole = 't1_sag' | 't2_sag' | 't2_ax';
 export const SERIES_ROLES: readonly SeriesRole[] = ['t1_sag', 't2_sag', 't2_ax'];
 

@@ -40,9 +40,11 @@ export {
   type ImageScore,
   type StudyClassification,
 } from './classify-study.js';
-// Input contract ldh-input-v1 (training engineer): pixel pipeline, DICOM decoding, slice selection.
+// Input contract ldh-input-v2, and v1 for older cards (training engineer): pixel pipeline, DICOM
+// decoding, slice selection.
 export {
   INPUT_CONTRACT_ID,
+  SUPPORTED_INPUT_CONTRACTS,
   RESIZE_METHOD,
   UNCOMPRESSED_TRANSFER_SYNTAXES,
   assertSupportedContract,
@@ -50,11 +52,14 @@ export {
   preprocessImageSync,
   readDicomImage,
   toUnitImage,
+  roiBox,
   normaliseToTensor,
   triangleWeights,
   resizeSquare,
   percentileLinear,
   type InputContract,
+  type RegionOfInterest,
+  type RoiBox,
   type PixelInput,
   type DicomImage,
   type ResampleWeights,

@@ -80,6 +80,26 @@ describe('parseModelCard (schema)', () => {
     expect(fieldOf(() => parseModelCard(patched('input.windowing.lowPercentile', 99.9), 'c'))).toBe('input.windowing');
   });
 
+  it('requires input.roi (every role, each entry valid) with contract ldh-input-v2, and refuses it with v1', () => {
+    const roi = {
+      t1_sag: { centre: [0.7, 0.6], sideMm: 160 },
+      t2_sag: { centre: [0.7, 0.6], sideMm: 160 },
+      t2_ax: { centre: [0.58, 0.5], sideMm: 120 },
+    };
+    const v2 = (r: unknown): Record<string, unknown> => {
+      const card = patched('input.contract', 'ldh-input-v2');
+      if (r !== undefined) (card.input as Record<string, unknown>).roi = r;
+      return card;
+    };
+    expect(parseModelCard(v2(roi), 'c').input.roi?.t2_ax).toEqual({ centre: [0.58, 0.5], sideMm: 120 });
+    expect(fieldOf(() => parseModelCard(v2(undefined), 'c'))).toBe('input.roi');
+    expect(fieldOf(() => parseModelCard(v2({ t1_sag: roi.t1_sag, t2_sag: roi.t2_sag }), 'c'))).toBe('input.roi.t2_ax');
+    expect(fieldOf(() => parseModelCard(v2({ ...roi, t2_ax: { centre: [0.5, 0.5], sideMm: 0 } }), 'c'))).toBe('input.roi.t2_ax.sideMm');
+    expect(fieldOf(() => parseModelCard(v2({ ...roi, t1_sag: { centre: [0.5], sideMm: 10 } }), 'c'))).toMatch(/^input\.roi\.t1_sag\.centre/);
+    expect(fieldOf(() => parseModelCard(v2({ ...roi, t1_sag: { centre: [0.5, '0.5'], sideMm: 10 } }), 'c'))).toMatch(/^input\.roi\.t1_sag\.centre/);
+    expect(fieldOf(() => parseModelCard(patched('input.roi', roi), 'c'))).toBe('input.roi'); // the fixture is v1
+  });
+
   it('names the source file in the message', () => {
     expect(() => parseModelCard({}, 'models/x.json')).toThrow(/^models\/x\.json: invalid field/);
   });

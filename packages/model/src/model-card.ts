@@ -12,6 +12,8 @@ import { ModelCardError } from './errors.js';
 
 const positiveInt = z.number().int().positive();
 const percentile = z.number().min(0).max(100);
+/** One series role's region of interest (contract v2); z.number() already refuses NaN and ±Infinity. */
+const regionOfInterest = z.object({ centre: z.tuple([z.number(), z.number()]), sideMm: z.number().positive() });
 
 /** Study-level aggregation rule; `k` is required (and only meaningful) for `topk-mean`. */
 export const aggregationSchema = z.discriminatedUnion('method', [
@@ -42,6 +44,8 @@ export const modelCardSchema = z
       size: positiveInt.max(1024),
       dtype: z.literal('float32'),
       contract: z.string().min(1),
+      /** Required by contract ldh-input-v2 (every role the worker classifies); not part of v1. */
+      roi: z.object({ t1_sag: regionOfInterest, t2_sag: regionOfInterest, t2_ax: regionOfInterest }).optional(),
       windowing: z.object({
         method: z.literal('percentile'),
         lowPercentile: percentile,
@@ -79,6 +83,12 @@ export const modelCardSchema = z
   .superRefine((card, ctx) => {
     if (card.input.windowing.lowPercentile >= card.input.windowing.highPercentile) {
       ctx.addIssue({ code: 'custom', path: ['input', 'windowing'], message: 'lowPercentile must be < highPercentile' });
+    }
+    if (card.input.contract === 'ldh-input-v2' && card.input.roi === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['input', 'roi'], message: 'is required by contract ldh-input-v2' });
+    }
+    if (card.input.contract === 'ldh-input-v1' && card.input.roi !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['input', 'roi'], message: `is not part of contract ${card.input.contract}` });
     }
     if (card.training.imageSize !== card.input.size) {
       ctx.addIssue({ code: 'custom', path: ['training', 'imageSize'], message: `must equal input.size (${card.input.size})` });

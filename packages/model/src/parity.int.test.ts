@@ -1,9 +1,10 @@
-// Cross-language parity of the ldh-input-v1 contract and the exported model. The fixtures are
+// Cross-language parity of the ldh-input-v2 contract and the exported model. The fixtures are
 // generated in this run by the Python smoke pipeline (training/smoke.py: synthetic DICOM →
 // Python preprocessing → a few training steps of the real ResNeXt-50 + dual attention model at
 // 32 px → ONNX export), then checked here against onnxruntime-node and the TypeScript pipeline:
 //   ONNX (onnxruntime-node) vs PyTorch:  max |Δp| ≤ 1e-4 on 32 images
-//   TypeScript vs Python preprocessing:  max |Δ| ≤ 1e-3 after normalisation, same DICOM files
+//   TypeScript vs Python preprocessing:  max |Δ| ≤ 1e-3 after normalisation, same DICOM files and
+//                                        series roles (each role's ROI, several pixel spacings)
 //   TypeScript vs Python slice selection: identical SOP Instance UIDs
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -15,7 +16,7 @@ import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadModelCard } from './model-card.js';
 import { preprocessImage, readDicomImage, type InputContract } from './preprocess.js';
-import { selectSlices, type SelectedSlices, type SeriesForSelection } from './slice-selection.js';
+import { selectSlices, type SelectedSlices, type SeriesForSelection, type SliceRole } from './slice-selection.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const PYTHON = '/usr/bin/python3'; // Debian's python3-torch stack (see training/README.md)
@@ -42,7 +43,7 @@ afterAll(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-describe('Python ↔ TypeScript parity (ldh-input-v1)', () => {
+describe('Python ↔ TypeScript parity (ldh-input-v2)', () => {
   it('onnxruntime-node reproduces the PyTorch probabilities of the exported model (≤ 1e-4)', async () => {
     const meta = await json<{ n: number; size: number; inputs: string; logits: string; probs: string }>(join(dir, 'parity', 'parity.json'));
     expect(meta.n).toBe(32);
@@ -82,19 +83,22 @@ describe('Python ↔ TypeScript parity (ldh-input-v1)', () => {
   });
 
   it('TypeScript preprocessing of the same DICOM files matches Python (≤ 1e-3)', async () => {
-    const spec = await json<{ contract: InputContract; cases: Array<{ dicom: string; expected: string; kind: string[] }> }>(
+    const spec = await json<{ contract: InputContract; cases: Array<{ dicom: string; expected: string; role: SliceRole; kind: string[] }> }>(
       join(dir, 'preprocess', 'cases.json'),
     );
+    expect(spec.contract.contract).toBe('ldh-input-v2');
     expect(spec.cases.length).toBeGreaterThanOrEqual(4);
+    // Every role's ROI is exercised.
+    expect(new Set(spec.cases.map((c) => c.role))).toEqual(new Set(['t1_sag', 't2_sag', 't2_ax']));
     let worst = 0;
     for (const c of spec.cases) {
       const img = readDicomImage(await readFile(join(dir, 'preprocess', c.dicom)));
-      const got = await preprocessImage(img, spec.contract);
+      const got = await preprocessImage(img, spec.contract, c.role);
       const want = f32(await readFile(join(dir, 'preprocess', c.expected)));
       expect(got.length).toBe(want.length);
       let maxD = 0;
       for (let i = 0; i < want.length; i++) maxD = Math.max(maxD, Math.abs((got[i] as number) - (want[i] as number)));
-      expect(maxD, `${c.dicom} ${c.kind.join(' ')}`).toBeLessThanOrEqual(1e-3);
+      expect(maxD, `${c.dicom} ${c.role} ${c.kind.join(' ')}`).toBeLessThanOrEqual(1e-3);
       worst = Math.max(worst, maxD);
     }
     console.info(`parity TS vs Python preprocessing: ${spec.cases.length} files, max |Δ| = ${worst.toExponential(2)}`);
@@ -112,7 +116,8 @@ describe('Python ↔ TypeScript parity (ldh-input-v1)', () => {
 
   it('the card written by the Python exporter passes the runtime card schema and sha256 check', async () => {
     const loaded = await loadModelCard(join(dir, 'model.json'));
-    expect(loaded.card.input.contract).toBe('ldh-input-v1');
+    expect(loaded.card.input.contract).toBe('ldh-input-v2');
+    expect(loaded.card.input.roi?.t2_ax.sideMm).toBeGreaterThan(0);
     expect(loaded.card.placeholder).toBe(false);
   });
 });

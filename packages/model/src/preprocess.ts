@@ -1,22 +1,33 @@
 /**
- * Pixel pipeline of the input contract `ldh-input-v1` (TypeScript twin of training/preprocess.py;
- * the definition is training/INPUT_CONTRACT.md). A model only sees what it was trained on if
- * both sides compute the same numbers, so every step mirrors the Python reference operation by
- * operation in float64, and the parity test (parity.int.test.ts) compares them on the same DICOM.
+ * Pixel pipeline of the input contracts `ldh-input-v2` (current) and `ldh-input-v1` (older cards)
+ * (TypeScript twin of training/preprocess.py; the definition is training/INPUT_CONTRACT.md). A
+ * model only sees what it was trained on if both sides compute the same numbers, so every step
+ * mirrors the Python reference operation by operation in float64, and the parity test
+ * (parity.int.test.ts) compares them on the same DICOM.
  *
- * stored → Modality LUT → percentile window [0,1] → (MONOCHROME1: 1−x) → zero-pad to a centred
- * square → triangle-filter resize to S×S → 3 identical channels → (x − mean)/std.
+ * stored → Modality LUT → (v2: the series role's region of interest, a square in millimetres) →
+ * percentile window [0,1] → (MONOCHROME1: 1−x) → zero-pad to a centred square → triangle-filter
+ * resize to S×S → 3 identical channels → (x − mean)/std. v1 is v2 without the ROI step.
  *
  * sharp is deliberately not used for the resize: libvips' reducers cannot be reproduced in
  * Python (see INPUT_CONTRACT.md), and the contract's filter is cheap to compute exactly here.
  */
 import { createRequire } from 'node:module';
 import { ModelCardError, ModelInputError } from './errors.js';
+import type { SliceRole } from './slice-selection.js';
 
-/** The contract id this module implements. */
-export const INPUT_CONTRACT_ID = 'ldh-input-v1';
+/** The current contract id (what training writes into new cards). */
+export const INPUT_CONTRACT_ID = 'ldh-input-v2';
+/** Contract ids this module implements: v2, and v1 (= v2 without the ROI step) for older cards. */
+export const SUPPORTED_INPUT_CONTRACTS: readonly string[] = ['ldh-input-v1', 'ldh-input-v2'];
 /** The resampling named in the card's `input.resize` that this module computes. */
 export const RESIZE_METHOD = 'triangle-antialias-halfpixel';
+
+/** Region of interest of one series role: a square of `sideMm` mm centred at fraction [row, column]. */
+export interface RegionOfInterest {
+  centre: [number, number];
+  sideMm: number;
+}
 
 /** The card's `input` fields the pipeline reads (a `ModelCard['input']` satisfies it). */
 export interface InputContract {
@@ -26,6 +37,8 @@ export interface InputContract {
   normalisation: { mean: number; std: number };
   resize: string;
   sliceSelection: { sagittalCentralSlices: number; axialMaxSlices: number };
+  /** v2 only (required there): the crop applied after the Modality LUT, per series role. */
+  roi?: Record<SliceRole, RegionOfInterest> | undefined;
 }
 
 /** One decoded frame: stored values (row-major) and the Modality LUT / photometric fields. */
@@ -37,6 +50,17 @@ export interface PixelInput {
   rescaleIntercept?: number;
   /** MONOCHROME1 is inverted after windowing; MONOCHROME2 (default) is not. */
   photometricInterpretation?: string;
+  /** PixelSpacing (0028,0030) in mm, [row spacing, column spacing]; v2 needs it to cut the ROI. */
+  pixelSpacing?: readonly number[] | undefined;
+}
+
+function roiProblem(roi: unknown): string | undefined {
+  const r = roi as Partial<RegionOfInterest> | undefined;
+  if (typeof r !== 'object' || r === null) return 'missing';
+  const c = r.centre;
+  if (!Array.isArray(c) || c.length !== 2 || !c.every((x) => typeof x === 'number' && Number.isFinite(x))) return 'centre must be two finite numbers';
+  if (typeof r.sideMm !== 'number' || !Number.isFinite(r.sideMm) || r.sideMm <= 0) return 'sideMm must be a positive number';
+  return undefined;
 }
 
 /**
@@ -44,14 +68,28 @@ export interface PixelInput {
  * differently preprocessed pixels would give confident, wrong answers.
  */
 export function assertSupportedContract(contract: InputContract): void {
-  if (contract.contract !== INPUT_CONTRACT_ID) {
-    throw new ModelCardError('model card', `input contract "${contract.contract}" is not implemented (expected ${INPUT_CONTRACT_ID})`, 'input.contract');
+  if (!SUPPORTED_INPUT_CONTRACTS.includes(contract.contract)) {
+    throw new ModelCardError(
+      'model card',
+      `input contract "${contract.contract}" is not implemented (expected one of ${SUPPORTED_INPUT_CONTRACTS.join(', ')})`,
+      'input.contract',
+    );
   }
   if (contract.resize !== RESIZE_METHOD) {
     throw new ModelCardError('model card', `resize "${contract.resize}" is not implemented (expected ${RESIZE_METHOD})`, 'input.resize');
   }
   if (contract.windowing.method !== 'percentile') {
     throw new ModelCardError('model card', `windowing "${String(contract.windowing.method)}" is not implemented`, 'input.windowing.method');
+  }
+  if (contract.contract === 'ldh-input-v2') {
+    if (contract.roi === undefined) throw new ModelCardError('model card', 'contract ldh-input-v2 needs input.roi', 'input.roi');
+    for (const role of ['t1_sag', 't2_sag', 't2_ax'] as const) {
+      const problem = roiProblem(contract.roi[role]);
+      if (problem) throw new ModelCardError('model card', `input.roi.${role}: ${problem}`, `input.roi.${role}`);
+    }
+  } else if (contract.roi !== undefined) {
+    // Python crops whenever a card has `roi`; here v1 never does. Refuse rather than diverge.
+    throw new ModelCardError('model card', `input.roi is not part of contract ${contract.contract}`, 'input.roi');
   }
 }
 
@@ -133,35 +171,98 @@ export function resizeSquare(x: Float64Array, side: number, size: number): Float
   return y;
 }
 
+/** Pixel box of a ROI: it may reach outside the image (negative top/left, or past the far edge). */
+export interface RoiBox {
+  top: number;
+  left: number;
+  height: number;
+  width: number;
+}
+
+/** ⌊x + 0.5⌋, the contract's rounding (Python's round_half_up; not banker's rounding). */
+function roundHalfUp(x: number): number {
+  return Math.floor(x + 0.5);
+}
+
+/**
+ * The role's ROI in pixels (mirrors roi_box()): height = round(sideMm / row spacing), width from
+ * the column spacing, top = round(centre[0]·rows − height/2), left likewise; round = ⌊x + 0.5⌋.
+ */
+export function roiBox(rows: number, columns: number, pixelSpacing: readonly number[], roi: RegionOfInterest): RoiBox {
+  const psR = pixelSpacing[0] as number;
+  const psC = pixelSpacing[1] as number;
+  if (!(psR > 0 && psC > 0 && Number.isFinite(psR) && Number.isFinite(psC))) {
+    throw new ModelInputError(`invalid PixelSpacing [${pixelSpacing.join(', ')}]`);
+  }
+  const side = roi.sideMm;
+  const height = Math.max(1, roundHalfUp(side / psR));
+  const width = Math.max(1, roundHalfUp(side / psC));
+  const top = roundHalfUp(roi.centre[0] * rows - height / 2);
+  const left = roundHalfUp(roi.centre[1] * columns - width / 2);
+  if (top >= rows || left >= columns || top + height <= 0 || left + width <= 0) {
+    throw new ModelInputError('the region of interest lies outside the image');
+  }
+  return { top, left, height, width };
+}
+
 /**
  * Steps up to the resize: the S×S float64 image in [0,1] (what training caches and augments).
- * Exposed for tests and previews; classification uses preprocessImage().
+ * Exposed for tests and previews; classification uses preprocessImage(). `role` is the series
+ * role the image was selected for; contract v2 cuts that role's ROI and needs `pixelSpacing`.
  */
-export function toUnitImage(input: PixelInput, contract: InputContract): Float64Array {
+export function toUnitImage(input: PixelInput, contract: InputContract, role?: SliceRole): Float64Array {
   const { rows, columns, pixels } = input;
+  // DicomImage carries its UID; errors name it (never pixel data or patient fields).
+  const uid = (input as { sopInstanceUid?: unknown }).sopInstanceUid;
+  const who = typeof uid === 'string' ? `${uid}: ` : '';
   if (!Number.isInteger(rows) || !Number.isInteger(columns) || rows <= 0 || columns <= 0) {
-    throw new ModelInputError(`invalid image size ${rows}x${columns}`);
+    throw new ModelInputError(`${who}invalid image size ${rows}x${columns}`);
   }
   if (pixels.length < rows * columns) {
-    throw new ModelInputError(`pixel data has ${pixels.length} values, ${rows}x${columns} needs ${rows * columns}`);
+    throw new ModelInputError(`${who}pixel data has ${pixels.length} values, ${rows}x${columns} needs ${rows * columns}`);
+  }
+  // The box that is windowed, padded and resized: the whole image (v1) or the role's ROI (v2).
+  let box: RoiBox = { top: 0, left: 0, height: rows, width: columns };
+  if (contract.contract === 'ldh-input-v2') {
+    const roi = role === undefined ? undefined : contract.roi?.[role];
+    if (roi === undefined) {
+      throw new ModelInputError(`${who}the contract has no region of interest for series role ${role === undefined ? '(none given)' : `"${String(role)}"`}`);
+    }
+    const ps = input.pixelSpacing;
+    if (ps === undefined || ps.length !== 2) throw new ModelInputError(`${who}PixelSpacing is required to cut the region of interest`);
+    try {
+      box = roiBox(rows, columns, ps, roi);
+    } catch (err) {
+      throw new ModelInputError(`${who}${(err as Error).message}`, undefined, { cause: err });
+    }
   }
   const slope = input.rescaleSlope ?? 1;
   const intercept = input.rescaleIntercept ?? 0;
-  const n = rows * columns;
-  const v = new Float64Array(n);
-  for (let i = 0; i < n; i++) v[i] = (pixels[i] as number) * slope + intercept;
+  // The box's part inside the image; only these pixels set the window.
+  const r0 = Math.max(box.top, 0);
+  const r1 = Math.min(box.top + box.height, rows);
+  const c0 = Math.max(box.left, 0);
+  const c1 = Math.min(box.left + box.width, columns);
+  const inRows = r1 - r0;
+  const inCols = c1 - c0;
+  const v = new Float64Array(inRows * inCols);
+  for (let r = 0; r < inRows; r++) {
+    const src = (r + r0) * columns + c0;
+    for (let c = 0; c < inCols; c++) v[r * inCols + c] = (pixels[src + c] as number) * slope + intercept;
+  }
   const sorted = Float64Array.from(v).sort();
   const lo = percentileLinear(sorted, contract.windowing.lowPercentile);
   const hi = percentileLinear(sorted, contract.windowing.highPercentile);
   const invert = input.photometricInterpretation === 'MONOCHROME1';
-  const side = Math.max(rows, columns);
-  const top = Math.floor((side - rows) / 2);
-  const left = Math.floor((side - columns) / 2);
+  // Pad the box to a centred square; parts of the box outside the image stay 0.
+  const side = Math.max(box.height, box.width);
+  const top = Math.floor((side - box.height) / 2) + (r0 - box.top);
+  const left = Math.floor((side - box.width) / 2) + (c0 - box.left);
   const sq = new Float64Array(side * side);
   const range = hi - lo;
-  for (let r = 0; r < rows; r++) {
-    for (let c = 0; c < columns; c++) {
-      let x = hi > lo ? Math.min(1, Math.max(0, ((v[r * columns + c] as number) - lo) / range)) : 0;
+  for (let r = 0; r < inRows; r++) {
+    for (let c = 0; c < inCols; c++) {
+      let x = hi > lo ? Math.min(1, Math.max(0, ((v[r * inCols + c] as number) - lo) / range)) : 0;
       if (invert) x = 1 - x;
       sq[(r + top) * side + c + left] = x;
     }
@@ -184,17 +285,18 @@ export function normaliseToTensor(unit: Float64Array, contract: InputContract): 
 }
 
 /** Synchronous form of preprocessImage(), for callers that batch on their own. */
-export function preprocessImageSync(input: PixelInput, contract: InputContract): Float32Array {
+export function preprocessImageSync(input: PixelInput, contract: InputContract, role?: SliceRole): Float32Array {
   assertSupportedContract(contract);
-  return normaliseToTensor(toUnitImage(input, contract), contract);
+  return normaliseToTensor(toUnitImage(input, contract, role), contract);
 }
 
 /**
  * One decoded frame → the model's input tensor (length 3·S·S, CHW float32) per the card's
- * contract. Async so the pipeline can move to a worker thread without changing callers.
+ * contract; `role` is the series role it was selected for (v2 crops that role's ROI). Async so
+ * the pipeline can move to a worker thread without changing callers.
  */
-export async function preprocessImage(input: PixelInput, contract: InputContract): Promise<Float32Array> {
-  return Promise.resolve().then(() => preprocessImageSync(input, contract));
+export async function preprocessImage(input: PixelInput, contract: InputContract, role?: SliceRole): Promise<Float32Array> {
+  return Promise.resolve().then(() => preprocessImageSync(input, contract, role));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -285,7 +387,7 @@ export function readDicomImage(bytes: Uint8Array | ArrayBuffer): DicomImage {
   if (samples !== 1 || !photometric.startsWith('MONOCHROME')) {
     throw new ModelInputError(`${sop}: ${photometric} with ${samples} samples per pixel is not a monochrome image`);
   }
-  if (frames !== 1) throw new ModelInputError(`${sop}: multi-frame images (${frames} frames) are not part of ${INPUT_CONTRACT_ID}`);
+  if (frames !== 1) throw new ModelInputError(`${sop}: multi-frame images (${frames} frames) are not part of the input contract`);
   const pixelValue = first(dict, '7FE00010');
   if (!(pixelValue instanceof ArrayBuffer)) throw new ModelInputError(`${sop}: no native pixel data`);
   const n = rows * columns;
@@ -320,6 +422,7 @@ export function readDicomImage(bytes: Uint8Array | ArrayBuffer): DicomImage {
     instanceNumber: num(dict, '00200013'),
     imagePositionPatient: nums(dict, '00200032'),
     imageOrientationPatient: nums(dict, '00200037'),
+    pixelSpacing: nums(dict, '00280030'),
     transferSyntaxUid: ts,
   };
 }

@@ -6,7 +6,7 @@ const contract = { sliceSelection: { sagittalCentralSlices: 3, axialMaxSlices: 1
 const SAG = [0, 1, 0, 0, 0, -1]; // normal = row × col = (−1, 0, 0)
 const AX = [1, 0, 0, 0, 1, 0]; // normal = (0, 0, 1)
 
-describe('selectSlices (ldh-input-v1)', () => {
+describe('selectSlices (ldh-input-v2, same as v1)', () => {
   it('takes the three central sagittal slices by position, not by instance number or order', () => {
     const xs = [5, -3, 1, 9, -7, 3, -1];
     const instances: SliceInstance[] = xs.map((x, i) => ({

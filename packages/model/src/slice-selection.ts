@@ -1,8 +1,8 @@
 /**
- * Slice selection of the input contract `ldh-input-v1`: which images of a study are classified
- * (TypeScript twin of training/slices.py; definition in training/INPUT_CONTRACT.md). The model
- * was trained on exactly these slices — central sagittal slices show the canal and disc margins,
- * axial slices are spread over the stack — so the worker must pick the same ones.
+ * Slice selection of the input contract `ldh-input-v2` (the same in v1): which images of a study
+ * are classified (TypeScript twin of training/slices.py; definition in training/INPUT_CONTRACT.md).
+ * The model was trained on exactly these slices — central sagittal slices show the canal and disc
+ * margins, axial slices are spread over the stack — so the worker must pick the same ones.
  *
  * Order is by position along the slice normal (IPP · (row × column cosines)), never file or
  * arrival order, ties broken by InstanceNumber and then SOP Instance UID.

@@ -93,7 +93,7 @@ export async function runInferenceJob(payload: InferencePayload, deps: Inference
         seriesInstanceUid: inst.seriesInstanceUid,
         sopClassUid: inst.sopClassUid,
         role: inst.role,
-        tensor: await preprocessImage(img, model.card.input),
+        tensor: await preprocessImage(img, model.card.input, inst.role),
       });
     }
   } catch (err) {
