@@ -1,4 +1,4 @@
-"""The ``ldh-input-v1`` input contract as data.
+"""The ``ldh-input-v2`` input contract as data.
 
 One definition shared by preprocessing, slice selection, export and the model card, so the card
 written next to an ONNX file always states the pipeline the model was trained with. The
@@ -10,12 +10,23 @@ from __future__ import annotations
 import copy
 from typing import Any, Dict
 
-CONTRACT_ID = "ldh-input-v1"
+CONTRACT_ID = "ldh-input-v2"
 
 #: Resampling both Python and TypeScript compute exactly (see training/INPUT_CONTRACT.md).
 RESIZE_METHOD = "triangle-antialias-halfpixel"
 
 CLASS_ORDER = ["healthy", "ldh"]
+
+
+#: Region of interest per series role (v2): a square of ``sideMm`` millimetres centred at the fraction
+#: ``centre`` = [row, column] of the image. Axial slices are planned through the disc, so the disc and
+#: the canal lie near the image centre; on a lumbar sagittal slice planned by the usual rules the
+#: L3-L4 … L5-S1 discs and the canal lie below and posterior (to the right) of the centre.
+ROI = {
+    "t1_sag": {"centre": [0.7, 0.6], "sideMm": 160.0},
+    "t2_sag": {"centre": [0.7, 0.6], "sideMm": 160.0},
+    "t2_ax": {"centre": [0.58, 0.5], "sideMm": 120.0},
+}
 
 
 def input_section(size: int = 128) -> Dict[str, Any]:
@@ -27,6 +38,7 @@ def input_section(size: int = 128) -> Dict[str, Any]:
         "size": int(size),
         "dtype": "float32",
         "contract": CONTRACT_ID,
+        "roi": copy.deepcopy(ROI),
         "windowing": {"method": "percentile", "lowPercentile": 0.5, "highPercentile": 99.5},
         "normalisation": {"mean": 0.5, "std": 0.25},
         "resize": RESIZE_METHOD,

@@ -131,7 +131,7 @@ def load_dataset(data_dir: str, size: int, *, max_studies: Optional[int] = None,
     roles: List[str] = []
     for i, st in enumerate(studies):
         for im in selected_images(os.path.join(data_dir, st.case_dir)):
-            imgs.append(unit_from_dicom(im["path"], size).astype(np.float32))
+            imgs.append(unit_from_dicom(im["path"], size, role=im["role"]).astype(np.float32))
             if image_labels is None:
                 labels.append(st.label)
             elif im["sop"] in image_labels:

@@ -129,6 +129,16 @@ def build_card(run_dir: str, name: str, version: str, file: str, sha: str, param
     }
 
 
+def roi_text(inp: Dict[str, Any]) -> str:
+    """The card's ROI per series role in words (empty for ldh-input-v1, which has none)."""
+    roi = inp.get("roi")
+    if not roi:
+        return ""
+    parts = [f"{role} {r['sideMm']:g} mm square at (row, column) {r['centre'][0]:g}, {r['centre'][1]:g} of the image"
+             for role, r in roi.items()]
+    return "region of interest per series role (" + "; ".join(parts) + "), "
+
+
 def card_markdown(card: Dict[str, Any]) -> str:
     m, t = card["metrics"], card["training"]
     return f"""# {card['name']} {card['version']}
@@ -138,7 +148,7 @@ def card_markdown(card: Dict[str, Any]) -> str:
 - Architecture: {card['architecture']} — {t['parameters']:,} parameters (see training/model.py).
 - File: `{card['file']}` (sha256 `{card['sha256']}`), ONNX opset {OPSET}, dynamic batch, fp32.
 - Input `image` float32 NCHW [N,3,{card['input']['size']},{card['input']['size']}], contract `{card['input']['contract']}`
-  (training/INPUT_CONTRACT.md): percentile window 0.5–99.5 %, zero-pad to square, `{card['input']['resize']}` resize,
+  (training/INPUT_CONTRACT.md): {roi_text(card['input'])}percentile window 0.5–99.5 %, zero-pad to square, `{card['input']['resize']}` resize,
   3 identical channels, (x − 0.5)/0.25. Slices: 3 central sagittal per T1/T2 sagittal series, ≤ 15 axial.
 - Output `logits` [N,2], classes {card['output']['classOrder']}, p = softmax(logits)[1].
 - Study decision: {card['aggregation']['method']} of image probabilities (k = 3 for topk-mean), ldh if ≥ {card['threshold']}

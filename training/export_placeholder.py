@@ -85,7 +85,7 @@ parameters) with random weights (`torch.manual_seed(0)`), exported with exactly 
 so that the worker, the SR writer and the end-to-end demo can run before the trained model exists.
 
 - File: `placeholder-v0.onnx` (sha256 `{card['sha256']}`), ONNX opset 17, dynamic batch.
-- Input `image`: float32 NCHW `[N,3,{args.size},{args.size}]`, preprocessed per contract `ldh-input-v1`
+- Input `image`: float32 NCHW `[N,3,{args.size},{args.size}]`, preprocessed per contract `{card['input']['contract']}`
   (see `training/INPUT_CONTRACT.md`).
 - Output `logits`: float32 `[N,2]`, classes `["healthy","ldh"]`, p = softmax(logits)[1].
 - Threshold 0.5, study aggregation `mean` (not chosen on data).

@@ -1,6 +1,7 @@
-"""Pixel pipeline of the ``ldh-input-v1`` contract (Python reference implementation).
+"""Pixel pipeline of the ``ldh-input-v2`` contract (Python reference implementation).
 
-stored value → Modality LUT (RescaleSlope/Intercept) → percentile window to [0,1] per slice →
+stored value → Modality LUT (RescaleSlope/Intercept) → region of interest of the series role (a
+square in millimetres) → percentile window of the ROI to [0,1] →
 (MONOCHROME1: 1 − x) → zero-pad to a centred square → triangle-filter resize to S×S →
 replicate to 3 channels → (x − mean)/std.
 
@@ -13,7 +14,7 @@ definitions; keep the two files in step.
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -89,18 +90,63 @@ def resize_square(x: np.ndarray, size: int) -> np.ndarray:
     return w @ x @ w.T
 
 
+def round_half_up(x: float) -> int:
+    return int(math.floor(x + 0.5))
+
+
+def roi_box(rows: int, cols: int, pixel_spacing: Sequence[float], roi: Dict[str, Any]) -> Tuple[int, int, int, int]:
+    """(top, left, height, width) in pixels of the role's ROI; it may reach outside the image.
+
+    height = round(sideMm / row spacing), width = round(sideMm / column spacing) (PixelSpacing is
+    [row spacing, column spacing] in mm); top = round(centre[0]·rows − height/2), left likewise;
+    round = ⌊x + 0.5⌋.
+    """
+    ps_r, ps_c = float(pixel_spacing[0]), float(pixel_spacing[1])
+    if not (ps_r > 0 and ps_c > 0 and math.isfinite(ps_r) and math.isfinite(ps_c)):
+        raise ValueError(f"invalid PixelSpacing {list(pixel_spacing)}")
+    side = float(roi["sideMm"])
+    h = max(1, round_half_up(side / ps_r))
+    w = max(1, round_half_up(side / ps_c))
+    top = round_half_up(float(roi["centre"][0]) * rows - h / 2.0)
+    left = round_half_up(float(roi["centre"][1]) * cols - w / 2.0)
+    if top >= rows or left >= cols or top + h <= 0 or left + w <= 0:
+        raise ValueError("the region of interest lies outside the image")
+    return top, left, h, w
+
+
 def to_unit_image(stored: np.ndarray, size: int, *, rescale_slope: float = 1.0,
                   rescale_intercept: float = 0.0, monochrome1: bool = False,
+                  role: Optional[str] = None, pixel_spacing: Optional[Sequence[float]] = None,
                   contract: Optional[Dict[str, Any]] = None) -> np.ndarray:
-    """Steps up to the resize: returns the S×S float64 image in [0, 1] (what training caches)."""
+    """Steps up to the resize: returns the S×S float64 image in [0, 1] (what training caches).
+
+    With a contract that has ``roi`` (v2) the series ``role`` and ``pixel_spacing`` are required:
+    the role's ROI is cut out (parts outside the image become 0 after windowing), the window is
+    computed from the ROI's in-image pixels only, and the ROI is what gets padded and resized.
+    """
     c = contract or DEFAULT_INPUT
     if stored.ndim != 2:
         raise ValueError(f"expected a single 2-D frame, got shape {stored.shape}")
     v = stored.astype(np.float64) * float(rescale_slope) + float(rescale_intercept)
     win = c["windowing"]
-    x = window_percentile(v, win["lowPercentile"], win["highPercentile"])
+    rois = c.get("roi")
+    if rois is None:
+        x = window_percentile(v, win["lowPercentile"], win["highPercentile"])
+        if monochrome1:
+            x = 1.0 - x
+        return resize_square(pad_square(x), size)
+    if role not in rois:
+        raise ValueError(f"the contract has no region of interest for series role {role!r}")
+    if pixel_spacing is None or len(pixel_spacing) != 2:
+        raise ValueError("PixelSpacing is required to cut the region of interest")
+    rows, cols = v.shape
+    top, left, h, w = roi_box(rows, cols, pixel_spacing, rois[role])
+    r0, r1, c0, c1 = max(top, 0), min(top + h, rows), max(left, 0), min(left + w, cols)
+    inside = window_percentile(v[r0:r1, c0:c1], win["lowPercentile"], win["highPercentile"])
     if monochrome1:
-        x = 1.0 - x
+        inside = 1.0 - inside
+    x = np.zeros((h, w), dtype=np.float64)
+    x[r0 - top:r1 - top, c0 - left:c1 - left] = inside
     return resize_square(pad_square(x), size)
 
 
@@ -113,11 +159,13 @@ def normalise(unit: np.ndarray, contract: Optional[Dict[str, Any]] = None) -> np
 
 
 def preprocess_pixels(stored: np.ndarray, *, rescale_slope: float = 1.0, rescale_intercept: float = 0.0,
-                      monochrome1: bool = False, contract: Optional[Dict[str, Any]] = None) -> np.ndarray:
+                      monochrome1: bool = False, role: Optional[str] = None,
+                      pixel_spacing: Optional[Sequence[float]] = None,
+                      contract: Optional[Dict[str, Any]] = None) -> np.ndarray:
     """Full pipeline for one frame → float32 [3, S, S]."""
     c = contract or DEFAULT_INPUT
     unit = to_unit_image(stored, c["size"], rescale_slope=rescale_slope, rescale_intercept=rescale_intercept,
-                         monochrome1=monochrome1, contract=c)
+                         monochrome1=monochrome1, role=role, pixel_spacing=pixel_spacing, contract=c)
     return normalise(unit, c)
 
 
@@ -125,26 +173,27 @@ def dicom_frame(ds: Any) -> Dict[str, Any]:
     """Stored pixels and the Modality LUT / photometric fields of a single-frame pydicom dataset."""
     frames = int(getattr(ds, "NumberOfFrames", 1) or 1)
     if frames != 1:
-        raise ValueError("multi-frame images are not part of ldh-input-v1")
+        raise ValueError("multi-frame images are not part of the input contract")
     return {
         "stored": ds.pixel_array,
         "rescale_slope": float(getattr(ds, "RescaleSlope", 1.0) or 1.0),
         "rescale_intercept": float(getattr(ds, "RescaleIntercept", 0.0) or 0.0),
         "monochrome1": str(getattr(ds, "PhotometricInterpretation", "MONOCHROME2")) == "MONOCHROME1",
+        "pixel_spacing": [float(v) for v in ds.PixelSpacing] if "PixelSpacing" in ds and ds.PixelSpacing else None,
     }
 
 
-def preprocess_dicom(path: str, contract: Optional[Dict[str, Any]] = None) -> np.ndarray:
+def preprocess_dicom(path: str, contract: Optional[Dict[str, Any]] = None, role: Optional[str] = None) -> np.ndarray:
     import pydicom
 
     f = dicom_frame(pydicom.dcmread(path))
     return preprocess_pixels(f["stored"], rescale_slope=f["rescale_slope"], rescale_intercept=f["rescale_intercept"],
-                             monochrome1=f["monochrome1"], contract=contract)
+                             monochrome1=f["monochrome1"], role=role, pixel_spacing=f["pixel_spacing"], contract=contract)
 
 
-def unit_from_dicom(path: str, size: int, contract: Optional[Dict[str, Any]] = None) -> np.ndarray:
+def unit_from_dicom(path: str, size: int, contract: Optional[Dict[str, Any]] = None, role: Optional[str] = None) -> np.ndarray:
     import pydicom
 
     f = dicom_frame(pydicom.dcmread(path))
     return to_unit_image(f["stored"], size, rescale_slope=f["rescale_slope"], rescale_intercept=f["rescale_intercept"],
-                         monochrome1=f["monochrome1"], contract=contract)
+                         monochrome1=f["monochrome1"], role=role, pixel_spacing=f["pixel_spacing"], contract=contract)

@@ -58,7 +58,7 @@ def main() -> None:
     from .export import card_markdown
     from .model import count_parameters
     from .preprocess import preprocess_dicom
-    from .slices import select_slices
+    from .slices import ROLES, select_slices
     from .synth import write_dataset
 
     data = os.path.join(out, "data")
@@ -111,24 +111,30 @@ def main() -> None:
                 continue
             seen.add(kind)
             contract = input_section(128)
-            x = preprocess_dicom(p, contract)
+            role = ROLES[len(cases) % len(ROLES)]
+            x = preprocess_dicom(p, contract, role=role)
             tag = f"pre{len(cases):02d}"
             shutil.copyfile(p, os.path.join(pre_dir, tag + ".dcm"))
             x.astype("<f4").tofile(os.path.join(pre_dir, tag + ".f32"))
-            cases.append({"dicom": tag + ".dcm", "expected": tag + ".f32", "size": 128, "kind": [str(k) for k in kind]})
+            cases.append({"dicom": tag + ".dcm", "expected": tag + ".f32", "size": 128, "role": role,
+                          "kind": [str(k) for k in kind]})
     # Plus phantom-sized images (the downsampling path of the resize) and a non-square signed one.
     from .synth import synth_image, write_image
     big_rng = np.random.default_rng(5)
-    for rows, cols, signed, mono1 in ((320, 320, False, False), (300, 257, True, False), (130, 200, False, True)):
+    # The ROI of each role is cut in millimetres: square, non-square and large pixels.
+    for rows, cols, signed, mono1, spacing in ((320, 320, False, False, [0.85, 0.85]), (300, 257, True, False, [0.7, 0.9]),
+                                                (130, 200, False, True, [1.6, 1.6])):
         tag = f"pre{len(cases):02d}"
+        role = ROLES[len(cases) % len(ROLES)]
         p = os.path.join(pre_dir, tag + ".dcm")
         write_image(p, synth_image(big_rng, rows, cols, True, signed), study_uid="2.25.11", series_uid="2.25.12",
                     sop_uid=f"2.25.13{len(cases)}", patient_id="SMOKE", series_desc="SAG T2", echo_time=100.0,
                     iop=[0, 1, 0, 0, 0, -1], ipp=[0, 0, 0], instance_number=1, slope=1.5 if signed else 1.0,
-                    intercept=-20.0 if signed else 0.0, monochrome1=mono1)
-        preprocess_dicom(p, input_section(128)).astype("<f4").tofile(os.path.join(pre_dir, tag + ".f32"))
-        cases.append({"dicom": tag + ".dcm", "expected": tag + ".f32", "size": 128,
-                      "kind": [f"{rows}x{cols}", "int16+LUT" if signed else "uint16", "MONOCHROME1" if mono1 else "MONOCHROME2"]})
+                    intercept=-20.0 if signed else 0.0, monochrome1=mono1, pixel_spacing=spacing)
+        preprocess_dicom(p, input_section(128), role=role).astype("<f4").tofile(os.path.join(pre_dir, tag + ".f32"))
+        cases.append({"dicom": tag + ".dcm", "expected": tag + ".f32", "size": 128, "role": role,
+                      "kind": [f"{rows}x{cols}", "int16+LUT" if signed else "uint16", "MONOCHROME1" if mono1 else "MONOCHROME2",
+                               f"spacing {spacing[0]}x{spacing[1]} mm"]})
     with open(os.path.join(pre_dir, "cases.json"), "w") as f:
         json.dump({"contract": input_section(128), "cases": cases}, f, indent=2)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
-from typing import Dict, List, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 import pydicom
@@ -27,7 +27,8 @@ def _uid(rng: np.random.Generator) -> str:
 
 def write_image(path: str, pixels: np.ndarray, *, study_uid: str, series_uid: str, sop_uid: str, patient_id: str,
                 series_desc: str, echo_time: float, iop: List[float], ipp: List[float], instance_number: int,
-                slope: float = 1.0, intercept: float = 0.0, monochrome1: bool = False, implicit: bool = False) -> None:
+                slope: float = 1.0, intercept: float = 0.0, monochrome1: bool = False, implicit: bool = False,
+                pixel_spacing: Optional[List[float]] = None) -> None:
     meta = FileMetaDataset()
     meta.MediaStorageSOPClassUID = MR_STORAGE
     meta.MediaStorageSOPInstanceUID = sop_uid
@@ -48,7 +49,7 @@ def write_image(path: str, pixels: np.ndarray, *, study_uid: str, series_uid: st
     ds.InstanceNumber = instance_number
     ds.ImageOrientationPatient = [float(v) for v in iop]
     ds.ImagePositionPatient = [float(v) for v in ipp]
-    ds.PixelSpacing = [1.0, 1.0]
+    ds.PixelSpacing = [float(v) for v in (pixel_spacing or [1.0, 1.0])]
     ds.SamplesPerPixel = 1
     ds.PhotometricInterpretation = "MONOCHROME1" if monochrome1 else "MONOCHROME2"
     ds.Rows, ds.Columns = pixels.shape
