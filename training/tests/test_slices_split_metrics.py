@@ -139,3 +139,18 @@ class BalancedBatchTest(unittest.TestCase):
         for r in ("t1_sag", "t2_ax"):  # ldh is half of every role, whatever its base rate
             k = roles[picks] == r
             self.assertEqual(labels[picks][k].mean(), 0.5)
+
+
+class ProbeTest(unittest.TestCase):
+    def test_probe_runs_and_reports_auc_within_each_type(self):
+        from training.probe import run, within_type_auc
+
+        got = within_type_auc(np.array([0, 1, 0, 1, 1]), np.array([0.1, 0.9, 0.2, 0.8, 0.5]),
+                              np.array(["a", "a", "b", "b", "c"]))
+        self.assertEqual(got, {"a": 1.0, "b": 1.0, "c": None})  # one class only → no AUC
+        with tempfile.TemporaryDirectory() as d:
+            write_dataset(d, 10, seed=4)
+            out = run(["--data", d, "--size", "32", "--steps", "2", "--every", "2", "--batch", "4",
+                       "--cache-dir", os.path.join(d, "cache"), "--threads", "1"])
+        self.assertEqual(out["step"], 2)
+        self.assertTrue(set(out["aucWithinType"]) <= {"t1_sag", "t2_sag", "t2_ax"})
