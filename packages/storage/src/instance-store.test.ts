@@ -86,6 +86,7 @@ describe('createInstanceStore', () => {
     const sha = createHash('sha256').update(data).digest('hex');
     const a = await store.writeObject(data);
     expect(a.sha256).toBe(sha);
+    expect(a.storageKey).toBe(store.storageKeyOf(sha)); // known before the write (the SCP records it in parallel)
     await a.placed;
     expect((await readFile(a.path)).equals(data)).toBe(true);
     const b = await store.writeObject([data.subarray(0, 10), data.subarray(10)], { sha256: sha });

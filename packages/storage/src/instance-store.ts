@@ -1,11 +1,12 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { constants as fsConstants } from 'node:fs';
+import { closeSync, constants as fsConstants, fsync, openSync, writev } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, stat, statfs, unlink, type FileHandle } from 'node:fs/promises';
 import { join, dirname } from 'node:path';
+import { promisify } from 'node:util';
 import { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { InsufficientSpaceError, InvalidStorageKeyError, StorageError, WriteStateError } from './errors.js';
-import { DirSyncBatcher, STAGING_NAME, StagingPool, type StagingFile } from './staging-pool.js';
+import { DirSyncBatcher, STAGING_NAME, StagingPool, closeQuietly, type StagingFile } from './staging-pool.js';
 
 /** Options of {@link createInstanceStore}. */
 export interface InstanceStoreOptions {
@@ -100,6 +101,11 @@ export interface InstanceStore {
   freeBytes(): Promise<number>;
   /** Absolute path of a committed object; throws {@link InvalidStorageKeyError} on a malformed key. */
   pathOf(storageKey: string): string;
+  /**
+   * The storage key an object with this sha256 gets: lets a caller record the object (in
+   * parallel with {@link writeObject}) before the write has returned.
+   */
+  storageKeyOf(sha256: string): string;
   /** True when the object is present under `objects/`. */
   exists(storageKey: string): Promise<boolean>;
   /** Deletes temp files left by dead writers; run at startup, safe to run again. Returns how many were removed. */
@@ -113,7 +119,6 @@ export interface InstanceStore {
 const STORAGE_KEY = /^objects\/([0-9a-f]{2})\/([0-9a-f]{2})\/([0-9a-f]{64})\.dcm$/;
 const TEMP_NAME = /^(\d+)-[0-9a-f]+\.tmp$/;
 const STREAM_HIGH_WATER_MARK = 1 << 20;
-const DIR_HANDLE_CACHE = 256;
 
 /** The storage key of a sha256: two directory levels keep folders small even at millions of objects. */
 export function storageKeyForSha256(sha256: string): string {
@@ -174,31 +179,6 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
     }
     knownDirs.add(dir);
     return toSync;
-  }
-
-  /** Directory handles kept open for fsync (one open+close fewer per object); bounded LRU. */
-  const dirHandles = new Map<string, Promise<FileHandle>>();
-  async function fsyncDirCached(dir: string): Promise<void> {
-    let h = dirHandles.get(dir);
-    if (h) {
-      dirHandles.delete(dir); // re-insert: most recently used last
-    } else {
-      h = open(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
-      h.catch(() => undefined);
-      if (dirHandles.size >= DIR_HANDLE_CACHE) {
-        const [oldest, oldHandle] = dirHandles.entries().next().value as [string, Promise<FileHandle>];
-        dirHandles.delete(oldest);
-        // Closed after any fsync in flight on it has finished.
-        void oldHandle.then((fh) => setTimeout(() => void fh.close().catch(() => undefined), 1000)).catch(() => undefined);
-      }
-    }
-    dirHandles.set(dir, h);
-    try {
-      await (await h).sync();
-    } catch (err) {
-      dirHandles.delete(dir);
-      throw err;
-    }
   }
 
   async function sweepTemp(): Promise<number> {
@@ -308,11 +288,12 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
 
   /**
    * Renames a durable file to its content address; returns the directories to fsync for the new
-   * name to be durable (its own and the parents of any new fan-out directories).
+   * name to be durable (its own and the parents of any new fan-out directories). `dirReady` is
+   * the {@link ensureObjectDir} of the target's directory when the caller already started it.
    */
-  async function renameIntoPlace(fromPath: string, path: string): Promise<string[]> {
+  async function renameIntoPlace(fromPath: string, path: string, dirReady?: Promise<string[]>): Promise<string[]> {
     const dir = dirname(path);
-    const created = await ensureObjectDir(dir);
+    const created = await (dirReady ?? ensureObjectDir(dir));
     await rename(fromPath, path);
     return [dir, ...created];
   }
@@ -320,10 +301,10 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
   /** Renames a durable temp file to its content address and makes the new name durable. */
   async function publish(tempPath: string, path: string): Promise<void> {
     // Fsynced together (one journal commit on most filesystems) instead of one after the other.
-    await Promise.all((await renameIntoPlace(tempPath, path)).map((d) => fsyncDirCached(d)));
+    await Promise.all((await renameIntoPlace(tempPath, path)).map((d) => fsyncDir(d)));
   }
 
-  const dirSync = new DirSyncBatcher(fsyncDirCached);
+  const dirSync = new DirSyncBatcher(fsyncDir);
   let staging: StagingPool | undefined;
 
   async function writeObject(data: Buffer | readonly Buffer[], opts: { sha256?: string } = {}): Promise<StagedObject> {
@@ -333,21 +314,26 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
     const sha256 = opts.sha256 ?? sha256Of(parts);
     const storageKey = storageKeyForSha256(sha256);
     const path = join(rootDir, storageKey);
-    staging ??= new StagingPool({ dir: stagingDir, fsyncDir: fsyncDirCached });
+    staging ??= new StagingPool({ dir: stagingDir, fsyncDir });
+    // The fan-out directory depends only on the digest: create it while the bytes are written
+    // (an empty directory is harmless if the write fails), so the rename can follow at once.
+    const dirReady = ensureObjectDir(dirname(path));
+    dirReady.catch(() => undefined);
     let file: StagingFile | undefined;
     try {
       file = await staging.take();
-      await writeAll(file.fh, parts); // O_DSYNC: data (and size) durable under a durable name on return
+      const fd = file.fd;
+      await writeAll((b) => writevFd(fd, b), parts); // O_DSYNC: data (and size) durable under a durable name on return
     } catch (err) {
-      if (file) void discardStaged(file.path, file.fh);
+      if (file) void discardStaged(file.path, file.fd);
       if ((err as NodeJS.ErrnoException).code === 'ENOSPC') {
         throw new InsufficientSpaceError(freeCache?.bytes ?? 0, minFreeBytes, { cause: err });
       }
       throw err instanceof StorageError ? err : new StorageError(`write failed: ${(err as Error).message}`, { cause: err });
     }
     const staged = file;
-    void staged.fh.close().catch(() => undefined); // durability does not depend on the close
-    const renamed = renameIntoPlace(staged.path, path);
+    closeQuietly([staged.fd]); // durability does not depend on the close
+    const renamed = renameIntoPlace(staged.path, path, dirReady);
     // A failed rename leaves the staging file for the next startup's recovery: the sink may
     // have recorded the object meanwhile, and then these bytes are the only copy.
     const placed = renamed.then(
@@ -362,8 +348,8 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
     return { sha256, sizeBytes, storageKey, path, placed, settled };
   }
 
-  async function discardStaged(path: string, fh?: FileHandle): Promise<void> {
-    await fh?.close().catch(() => undefined);
+  async function discardStaged(path: string, fd: number): Promise<void> {
+    closeQuietly([fd]);
     await unlink(path).catch(() => undefined);
   }
 
@@ -398,7 +384,7 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
       }
     }
     if (removed > 0) dirs.add(stagingDir);
-    await Promise.all([...dirs].map((d) => fsyncDirCached(d)));
+    await Promise.all([...dirs].map((d) => fsyncDir(d)));
     return { restored, removed };
   }
 
@@ -439,28 +425,46 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
       return;
     }
-    await fsyncDirCached(dirname(path));
+    await fsyncDir(dirname(path));
   }
 
   async function close(): Promise<void> {
     await staging?.close();
     await dirSync.flush();
-    const handles = [...dirHandles.values()];
-    dirHandles.clear();
-    await Promise.all(handles.map((h) => h.then((fh) => fh.close()).catch(() => undefined)));
   }
 
   const sweptTempFiles = await sweepTemp();
-  return { rootDir, sweptTempFiles, beginWrite, writeObject, recoverStaging, close, hasSpace, freeBytes, pathOf, exists, sweepTemp, listObjects, removeObject };
+  return {
+    rootDir,
+    sweptTempFiles,
+    beginWrite,
+    writeObject,
+    recoverStaging,
+    close,
+    hasSpace,
+    freeBytes,
+    pathOf,
+    storageKeyOf: storageKeyForSha256,
+    exists,
+    sweepTemp,
+    listObjects,
+    removeObject,
+  };
 }
 
-/** fsync a directory so that a rename or create inside it survives a power cut. */
+const fsyncFd = promisify(fsync);
+
+/**
+ * fsync a directory so that a rename or create inside it survives a power cut. The open and the
+ * close are synchronous: a directory we just touched is a cached path lookup (microseconds),
+ * cheaper than two threadpool round trips per object; only the fsync waits on the disk.
+ */
 async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
+  const fd = openSync(dir, fsConstants.O_RDONLY | fsConstants.O_DIRECTORY);
   try {
-    await fh.sync();
+    await fsyncFd(fd);
   } finally {
-    await fh.close();
+    closeSync(fd);
   }
 }
 
@@ -470,13 +474,15 @@ function sha256Of(parts: readonly Buffer[]): string {
   return hash.digest('hex');
 }
 
+const writevFd = promisify(writev);
+
 /** writev until every byte is written (a short write continues where it stopped). */
-async function writeAll(fh: FileHandle, buffers: readonly Buffer[]): Promise<number> {
+async function writeAll(writevOnce: (buffers: Buffer[]) => Promise<{ bytesWritten: number }>, buffers: readonly Buffer[]): Promise<number> {
   let pending = buffers.filter((b) => b.length > 0);
   let written = 0;
   while (pending.length > 0) {
     const total = pending.reduce((n, b) => n + b.length, 0);
-    const { bytesWritten } = await fh.writev(pending);
+    const { bytesWritten } = await writevOnce(pending);
     written += bytesWritten;
     if (bytesWritten >= total) break;
     let skip = bytesWritten;
@@ -563,7 +569,7 @@ class HashingFileWritable extends Writable {
   }
 
   private async writeAll(buffers: Buffer[]): Promise<void> {
-    this.bytesWritten += await writeAll(this.fh, buffers);
+    this.bytesWritten += await writeAll((b) => this.fh.writev(b), buffers);
   }
 }
 
