@@ -120,4 +120,23 @@ describe.each([
     expect(ev.action).toBe('association.released');
     expect(ev.details).toMatchObject({ instancesStored: 3, instancesFailed: 1 });
   });
+
+  it('marks a recorded instance whose file was not stored, and the resend of the same bytes heals it', async () => {
+    const sink = createIngestSink(db, sinkOpts());
+    sinks.push(sink);
+    const studyInstanceUid = uid('1.2.826.0.1.3680043.10.9.5');
+    const inst = { ...b, studyInstanceUid, seriesInstanceUid: `${studyInstanceUid}.1`, sopInstanceUid: uid('1.2.9.5'), sha256: '5'.repeat(64), storageKey: 'k5', receivedAt: new Date() };
+    expect((await sink.commit(inst)).outcome).toBe('stored');
+    await sink.fileNotStored(inst);
+    await sink.fileNotStored(inst); // a second report is a no-op
+    expect((await db.instance.findFirstOrThrow({ where: { sopInstanceUid: inst.sopInstanceUid } })).fileMissingAt).not.toBeNull();
+    const failed = await db.study.findUniqueOrThrow({ where: { studyInstanceUid } });
+    expect(failed.state).toBe('failed');
+    expect(failed.stateReason).toMatch(/^instance file missing/);
+    expect((await listStudyAudit(db, studyInstanceUid)).filter((e) => e.action === 'instance.file-missing')).toHaveLength(1);
+
+    expect((await sink.commit({ ...inst, receivedAt: new Date() })).outcome).toBe('duplicate');
+    expect((await db.instance.findFirstOrThrow({ where: { sopInstanceUid: inst.sopInstanceUid } })).fileMissingAt).toBeNull();
+    expect((await db.study.findUniqueOrThrow({ where: { studyInstanceUid } })).state).toBe('receiving');
+  });
 });

@@ -2,6 +2,7 @@ import type { AssociationSummary } from '@ldh/dicom';
 import type { Db } from './client.js';
 import { appendAudit } from './audit.js';
 import pg from 'pg';
+import { markInstanceFileMissing } from './store-reconcile.js';
 import { recordReceivedInstances, recordReceivedInstancesPg, type IngestOutcome, type ReceivedInstanceRecord } from './ingest.js';
 
 /** How an association ended, as the SCP reports it (no PHI). */
@@ -29,6 +30,8 @@ export interface IngestSinkOptions {
 export interface PostgresIngestSink {
   commit(instance: ReceivedInstanceRecord): Promise<{ outcome: IngestOutcome }>;
   associationClosed(summary: AssociationSummaryRecord): Promise<void>;
+  /** The SCP recorded `instance` but could not store its file: mark the row missing (see reconciliation). */
+  fileNotStored(instance: ReceivedInstanceRecord): Promise<void>;
   isOverloaded(): Promise<boolean>;
   /** Commits currently in flight (for metrics and tests). */
   readonly pendingCommits: number;
@@ -134,6 +137,9 @@ export function createIngestSink(db: Db, opts: IngestSinkOptions): PostgresInges
           bytesStored: summary.bytesStored,
         },
       });
+    },
+    async fileNotStored(instance) {
+      await markInstanceFileMissing(db, instance, opts.actor);
     },
     async isOverloaded() {
       return pending >= maxPending;

@@ -97,6 +97,21 @@ async function markMissingFiles(db: Db, store: ReconcilableStore, opts: Reconcil
   }
 }
 
+/**
+ * Marks one row's file missing at once (same effects as reconciliation finding it): used when
+ * the SCP recorded an instance, in parallel with its file write, and then the write failed.
+ * A no-op when the row is already marked or absent; true when it marked the row.
+ */
+export async function markInstanceFileMissing(db: Db, instance: { sopInstanceUid: string; sha256: string }, actor: string): Promise<boolean> {
+  const row = await db.instance.findFirst({
+    where: { sopInstanceUid: instance.sopInstanceUid, sha256: instance.sha256, fileMissingAt: null },
+    select: { id: true, sopInstanceUid: true, sha256: true, storageKey: true, studyId: true, study: { select: { studyInstanceUid: true } } },
+  });
+  if (!row) return false;
+  await markStudyMissing(db, row.studyId, [row], actor);
+  return true;
+}
+
 /** Marks and audits the rows, and fails the study if it has not been classified yet; true when it failed. */
 async function markStudyMissing(
   db: Db,

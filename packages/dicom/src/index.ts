@@ -5,6 +5,7 @@ export { routeStudy, planeFromOrientation, weightingOf, type SeriesFacts, type R
 export { dimse, quietDimseLogs } from './dimse.js';
 export {
   createStoreScp,
+  DEFAULT_MAX_PDU_LENGTH,
   type StoreScp,
   type StoreScpOptions,
   type IngestSink,

@@ -11,7 +11,7 @@ import { createLogger } from '@ldh/config';
 import { createInstanceStore, type InstanceStore } from '@ldh/storage';
 import { newUid } from '../uid.js';
 import { buildPart10Header, readPart10Layout } from './part10-meta.js';
-import { createStoreScp, type IngestSink, type ReceivedInstance, type StoreScp, type StoreScpOptions } from './store-scp.js';
+import { createStoreScp, DEFAULT_MAX_PDU_LENGTH, type IngestSink, type ReceivedInstance, type StoreScp, type StoreScpOptions } from './store-scp.js';
 import { buildTestMrInstance } from './test-instance.js';
 
 const run = promisify(execFile);
@@ -51,9 +51,13 @@ const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 /** A recording sink: the SCP's contract is tested here; the Postgres sink has its own tests. */
 class RecordingSink implements IngestSink {
   instances: ReceivedInstance[] = [];
+  notStored: ReceivedInstance[] = [];
   overloaded = false;
   failNext = false;
+  /** Called when a commit starts (before it resolves). */
+  onCommitStart?: (instance: ReceivedInstance) => void;
   async commit(instance: ReceivedInstance): Promise<{ outcome: 'stored' | 'duplicate' | 'new-version' }> {
+    this.onCommitStart?.(instance);
     if (this.failNext) {
       this.failNext = false;
       throw new Error('database unavailable');
@@ -61,6 +65,9 @@ class RecordingSink implements IngestSink {
     const dup = this.instances.some((i) => i.sopInstanceUid === instance.sopInstanceUid && i.sha256 === instance.sha256);
     this.instances.push(instance);
     return { outcome: dup ? 'duplicate' : 'stored' };
+  }
+  async fileNotStored(instance: ReceivedInstance): Promise<void> {
+    this.notStored.push(instance);
   }
   async isOverloaded(): Promise<boolean> {
     return this.overloaded;
@@ -402,6 +409,91 @@ describe('store SCP against dcmtk peers', () => {
     expect(r.out).toMatch(/Received Store Response \(Refused: OutOfResources\)/);
     const retry = await storescu(['-xe'], [file]);
     expect(retry.code, retry.out).toBe(0);
+  });
+
+  it('records the row while the file is written, answers only after both and the rename, and reports a write that failed after the commit', async () => {
+    // A store whose next write waits until the sink has started committing: if the SCP committed
+    // only after the write, this would never finish.
+    let commitStarted: () => void = () => undefined;
+    const commitSeen = new Promise<void>((resolve) => (commitStarted = resolve));
+    let failWrite = false;
+    const gated: InstanceStore = {
+      ...store,
+      async writeObject(data, opts) {
+        await commitSeen;
+        if (failWrite) throw new Error('EIO: simulated write failure');
+        return store.writeObject(data, opts);
+      },
+    };
+    const parallel = await startScp({ store: gated });
+    sink.onCommitStart = () => commitStarted();
+    try {
+      const sop = newUid();
+      const file = join(dir, 'parallel.dcm');
+      await writeFile(file, buildTestMrInstance({ sopInstanceUid: sop }));
+      const r = await storescu(['-xe'], [file], parallel.port);
+      expect(r.code, r.out).toBe(0);
+      const got = sink.instances.at(-1)!;
+      expect(got.sopInstanceUid).toBe(sop);
+      expect(got.storageKey).toBe(store.storageKeyOf(got.sha256));
+      // Success came after the rename: the object is at its content address.
+      expect(sha(await readFile(store.pathOf(got.storageKey)))).toBe(got.sha256);
+
+      // The write fails after the row committed: 0xA700, and the sink hears that the file is missing.
+      failWrite = true;
+      const lostSop = newUid();
+      const lostFile = join(dir, 'lost.dcm');
+      await writeFile(lostFile, buildTestMrInstance({ sopInstanceUid: lostSop }));
+      const lost = await storescu(['-v', '-xe'], [lostFile], parallel.port);
+      expect(lost.out).toMatch(/Received Store Response \(Refused: OutOfResources\)/);
+      const lostRow = sink.instances.at(-1)!;
+      expect(lostRow.sopInstanceUid).toBe(lostSop);
+      expect(sink.notStored.map((i) => i.sopInstanceUid)).toEqual([lostSop]);
+      expect(await store.exists(lostRow.storageKey)).toBe(false);
+      // A failed write of bytes already stored (a duplicate) leaves the stored file alone and
+      // is not reported: the row still has its file.
+      const dup = await storescu(['-v', '-xe'], [file], parallel.port);
+      expect(dup.out).toMatch(/Received Store Response \(Refused: OutOfResources\)/);
+      expect(sink.notStored).toHaveLength(1);
+      expect(await store.exists(got.storageKey)).toBe(true);
+
+      // The sender's retry of the lost instance stores it.
+      failWrite = false;
+      const retry = await storescu(['-xe'], [lostFile], parallel.port);
+      expect(retry.code, retry.out).toBe(0);
+      expect(sha(await readFile(store.pathOf(lostRow.storageKey)))).toBe(lostRow.sha256);
+    } finally {
+      sink.onCommitStart = undefined;
+      sink.notStored = [];
+      await parallel.scp.close();
+    }
+  });
+
+  it('announces a 128 KiB maximum PDU length by default, and dcmtk then sends PDVs that large', async () => {
+    expect(DEFAULT_MAX_PDU_LENGTH).toBe(128 * 1024);
+    const byDefault = createStoreScp({ aeTitle: 'LDH_TEST', host: '127.0.0.1', port: 0, store, sink, logger, allowList: [{ aeTitle: 'STORESCU' }, { aeTitle: 'RAWSCU' }] });
+    const { port: p } = await byDefault.listen();
+    try {
+      expect(byDefault.maxPduLength).toBe(128 * 1024);
+      const peer = await RawPeer.connect(p);
+      peer.send(associateRq('LDH_TEST', 'RAWSCU', MR, EXPLICIT_LE));
+      const ac = await peer.next();
+      expect(ac?.type).toBe(0x02);
+      // User information item (0x50) > maximum length sub-item (0x51): a 4-byte big-endian value.
+      const at = ac!.body.indexOf(Buffer.from([0x51, 0x00, 0x00, 0x04]), 68);
+      expect(at).toBeGreaterThan(0);
+      expect(ac!.body.readUInt32BE(at + 4)).toBe(128 * 1024);
+      peer.socket.destroy();
+      const sop = newUid();
+      const file = join(dir, 'bigpdu.dcm');
+      await writeFile(file, buildTestMrInstance({ sopInstanceUid: sop, rows: 256, columns: 256 }));
+      const r = await storescu(['-xe', '-v'], [file], p);
+      expect(r.code, r.out).toBe(0);
+      expect(r.out).toMatch(/Association Accepted \(Max Send PDV: 131060\)/);
+      expect(sink.instances.at(-1)?.sopInstanceUid).toBe(sop);
+    } finally {
+      await byDefault.close();
+    }
   });
 
   it('refuses an unknown SOP class at association time', async () => {

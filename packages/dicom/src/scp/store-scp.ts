@@ -44,6 +44,10 @@ export interface ScpInstanceStore {
     data: Buffer | readonly Buffer[],
     opts?: { sha256?: string },
   ): Promise<{ sha256: string; sizeBytes: number; storageKey: string; placed?: Promise<void> }>;
+  /** The key an object with this sha256 is stored under (known before it is written). */
+  storageKeyOf(sha256: string): string;
+  /** True when an object is present at `storageKey`. */
+  exists(storageKey: string): Promise<boolean>;
   hasSpace(): Promise<boolean>;
   freeBytes(): Promise<number>;
 }
@@ -84,11 +88,18 @@ export interface AssociationSummary {
 }
 
 /**
- * Where a stored instance is recorded. The SCP answers Success only after `commit` resolves, so
- * the sink defines what "durably received" means (e.g. an Instance row committed in Postgres).
+ * Where a stored instance is recorded. The SCP answers Success only after `commit` resolves
+ * and the file is durable at its content address, so the sink defines what "durably received"
+ * means (e.g. an Instance row committed in Postgres). `commit` runs alongside the file write, so
+ * a row may briefly exist before its file — never once the instance is acknowledged (see the README).
  */
 export interface IngestSink {
   commit(instance: ReceivedInstance): Promise<{ outcome: 'stored' | 'duplicate' | 'new-version' }>;
+  /**
+   * `commit` succeeded but the file could not be stored (write or rename failed; the sender got
+   * a failure status and will resend): mark the row's file missing until a resend restores it.
+   */
+  fileNotStored?(instance: ReceivedInstance): Promise<void>;
   associationClosed?(summary: AssociationSummary): Promise<void>;
   /** True when downstream cannot keep up: the SCP answers 0xA700 so senders back off and retry. */
   isOverloaded?(): Promise<boolean>;
@@ -116,7 +127,11 @@ export interface StoreScpOptions {
   tls?: { key: string | Buffer; cert: string | Buffer; ca?: string | Buffer; requestClientCert?: boolean };
   /** Concurrent connections beyond this are rejected with local-limit-exceeded (default 32). */
   maxAssociations?: number;
-  /** Largest P-DATA PDU we accept and announce (default 16 KiB, as dcmtk: PDUs that fit a socket read are handled without copying). */
+  /**
+   * Largest P-DATA PDU we accept and announce (default 128 KiB, the most dcmtk accepts). Dataset
+   * PDUs are streamed from the socket's chunks, never assembled, so a larger PDU costs us no
+   * copy; it means fewer PDU/PDV headers and fewer, larger writes for the sender.
+   */
   maxPduLength?: number;
   /** Close an association with no traffic and no work in progress for this long (default 60 s). */
   idleTimeoutMs?: number;
@@ -139,14 +154,34 @@ export interface StoreScp {
   /** Stops accepting connections, waits for C-STOREs in progress to be answered, then closes every connection. */
   close(): Promise<void>;
   readonly metrics: ScpMetrics;
+  /** The largest P-DATA PDU we accept and announce (bytes). */
+  readonly maxPduLength: number;
 }
 
 const STATUS_SUCCESS = 0x0000;
 
+/** Default {@link StoreScpOptions.maxPduLength}: 128 KiB, the upper end of what dcmtk and Orthanc accept. */
+export const DEFAULT_MAX_PDU_LENGTH = 128 * 1024;
 const MAX_NON_DATA_PDU = 1 << 20;
 /** First size of an association's receive buffer; it grows to the largest dataset kept in memory. */
 const INITIAL_RECEIVE_BUFFER = 1 << 20;
 
+
+let associationDumpsSkipped = false;
+/**
+ * dcmjs-dimse interpolates `association.toString()` into info-level log lines on every
+ * A-ASSOCIATE-RQ and -AC, whether or not info is enabled: with storescu's ~100 proposed contexts
+ * that is ~10 ms of main-thread time each, twice per association. Below info, format nothing.
+ */
+function skipUnloggedAssociationDumps(): void {
+  if (associationDumpsSkipped) return;
+  associationDumpsSkipped = true;
+  const proto = dimse.association.Association.prototype;
+  const format = proto.toString;
+  proto.toString = function (this: Association): string {
+    return dimse.log.getLevel() <= dimse.log.levels.INFO ? format.call(this) : '(association: not formatted, dcmjs-dimse log level above info)';
+  };
+}
 
 function normalizeIp(ip: string | undefined): string {
   if (!ip) return '';
@@ -420,8 +455,10 @@ interface StoreJob {
   messageId: number;
   /** The accepted transfer syntax of the presentation context (undefined when not accepted). */
   transferSyntaxUid: string | undefined;
-  /** When the first dataset bytes arrived (for the receive-time breakdown in debug logs). */
+  /** When the command arrived (for the receive-time breakdown in debug logs). */
   firstByteAt: number;
+  /** How long the sender took from our previous response on this association to this command (debug logs). */
+  senderMs?: number;
   /** Received through our P-DATA fast path rather than dcmjs-dimse's DIMSE decoding. */
   fastPath?: boolean;
 }
@@ -447,6 +484,8 @@ interface Connection {
   fastPdvLast: boolean;
   /** Our PDU reader (replaces dcmjs-dimse's on this socket). */
   reader?: PduReader;
+  /** When we last wrote a C-STORE response (debug timing of the sender's turn-around). */
+  lastResponseAt?: number;
   /** The receive buffer not lent to a C-STORE right now (reused by the next one). */
   spareBuffer?: ReceiveBuffer;
   stored: number;
@@ -465,10 +504,11 @@ interface Connection {
 export function createStoreScp(opts: StoreScpOptions): StoreScp {
   // dcmjs-dimse logs every PDU at trace level by default; we log what matters ourselves.
   quietDimseLogs();
+  skipUnloggedAssociationDumps();
   const log = opts.logger.child({ component: 'store-scp', aeTitle: opts.aeTitle });
   const metrics = opts.metrics ?? createScpMetrics();
   const maxAssociations = opts.maxAssociations ?? 32;
-  const maxPduLength = opts.maxPduLength ?? 16 * 1024;
+  const maxPduLength = opts.maxPduLength ?? DEFAULT_MAX_PDU_LENGTH;
   const idleTimeoutMs = opts.idleTimeoutMs ?? 60_000;
   const associationTimeoutMs = opts.associationTimeoutMs ?? 30_000;
   const keepInMemoryBytes = opts.keepInMemoryBytes ?? 8 * 1024 * 1024;
@@ -516,8 +556,17 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
   }
 
   /**
-   * Everything after the last dataset byte: validation, durability (fsync + rename), the sink,
-   * the status. Never throws; the caller writes the response.
+   * Everything after the last dataset byte: validation, durability (fsync + rename) and the sink
+   * commit, the status. Never throws; the caller writes the response.
+   *
+   * Ordering (invariant 1): the sha256 and the identity are known once the dataset is validated,
+   * so the sink commit starts together with the durable write instead of after it; Success waits
+   * for both AND for the rename, which the store does only after the bytes are durable. So a crash
+   * never leaves a torn file under a content address; it can leave a committed row whose file
+   * never arrived, but that row was never acknowledged: startup reconciliation marks it
+   * (`fileMissingAt`) and the sender's resend of the same bytes stores the file and clears the
+   * mark. A write that fails while the process lives is marked the same way at once
+   * ({@link IngestSink.fileNotStored}).
    */
   async function completeStore(conn: Connection, job: StoreJob): Promise<StoreAnswer> {
     const t0 = performance.now();
@@ -532,75 +581,94 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       pending = job.spool.target;
       if (job.refusal) throw job.refusal;
       if (job.spool.failure) throw new OutOfResourcesError(`write failed: ${job.spool.failure.message}`, { cause: job.spool.failure });
+      const timing = { identified: 0, written: 0, placed: 0, committed: 0 };
       let identity: InstanceIdentity;
-      let tIdentified = tReceived;
-      let stored: { sha256: string; sizeBytes: number; storageKey: string; placed?: Promise<void> };
-      let tSealed: number;
+      let content: { sha256: string; sizeBytes: number };
+      /** Makes the bytes durable, then renames them to their content address. */
+      let store: () => Promise<void>;
       if (!job.spool.spilled) {
-        // Kept in memory: validate first, so an invalid dataset never reaches the disk; then one
-        // write with the digest computed while receiving.
+        // Kept in memory: validated before anything touches the disk, so an invalid dataset never does.
         const dataset = job.spool.memory?.view() ?? Buffer.alloc(0);
         identity = identifyDataset(dataset, job.transferSyntaxUid ?? '');
         checkAgainstCommand(identity, job);
-        tIdentified = performance.now();
+        content = { sha256: job.spool.hash.digest('hex'), sizeBytes: job.header.length + dataset.length };
+        const sha256 = content.sha256;
         // One writev of meta header + dataset (no concatenated copy) into a staging file whose
-        // name is already durable: the bytes are durable when this resolves. The rename to the
-        // content address runs while the sink commits; both are awaited before the response.
-        stored = await opts.store.writeObject([job.header, dataset], { sha256: job.spool.hash.digest('hex') });
-        tSealed = performance.now();
+        // name is already durable (bytes durable when it resolves), then the rename (`placed`).
+        store = async () => {
+          const staged = await opts.store.writeObject([job.header, dataset], { sha256 });
+          timing.written = performance.now();
+          await staged.placed;
+        };
       } else {
+        // Spilled to a temp file: fdatasync'ed by seal() before it is validated from disk.
         if (!pending) throw new OutOfResourcesError('instance refused');
-        await pending.seal();
-        identity = await identifyStoredInstance(pending.tempPath);
+        const sealed = pending;
+        content = await sealed.seal();
+        identity = await identifyStoredInstance(sealed.tempPath);
         checkAgainstCommand(identity, job);
-        tIdentified = performance.now();
-        tSealed = tIdentified;
-        stored = await pending.commit();
+        store = async () => {
+          timing.written = performance.now();
+          await sealed.commit();
+        };
       }
-      const tCommitted = performance.now();
+      timing.identified = performance.now();
       const instance: ReceivedInstance = {
         ...identity,
-        sha256: stored.sha256,
-        sizeBytes: stored.sizeBytes,
-        storageKey: stored.storageKey,
+        sha256: content.sha256,
+        sizeBytes: content.sizeBytes,
+        storageKey: opts.store.storageKeyOf(content.sha256),
         callingAeTitle: conn.callingAeTitle,
         calledAeTitle: conn.calledAeTitle,
         remoteAddress: conn.remoteAddress,
         receivedAt: new Date(),
       };
-      const [committed, placed] = await Promise.allSettled([opts.sink.commit(instance), stored.placed ?? Promise.resolve()]);
-      if (placed.status === 'rejected') {
-        throw new OutOfResourcesError(`storing failed: ${(placed.reason as Error).message}`, { cause: placed.reason });
+      const [stored, committed] = await Promise.allSettled([
+        store().then(() => void (timing.placed = performance.now())),
+        opts.sink.commit(instance).then((r) => ((timing.committed = performance.now()), r)),
+      ]);
+      if (stored.status === 'rejected') {
+        const reason = stored.reason as Error;
+        if (committed.status === 'fulfilled') await markNotStored(conn, instance);
+        throw new OutOfResourcesError(`storing failed: ${reason.message}`, { cause: reason });
       }
       if (committed.status === 'rejected') {
-        // The file is durable but unrecorded: the sender retries, the same bytes land on the same key.
+        // The file is durable but unrecorded: the sender retries, the same bytes land on the same
+        // key (and reconciliation removes it if no retry comes).
         const reason = committed.reason as Error;
         throw new OutOfResourcesError(`ingest sink failed: ${reason.message}`, { cause: reason });
       }
-      const result = committed.value;
-      outcome = result.outcome;
+      outcome = committed.value.outcome;
       conn.stored += 1;
-      conn.bytes += stored.sizeBytes;
-      metrics.bytes.inc(stored.sizeBytes);
+      conn.bytes += content.sizeBytes;
+      metrics.bytes.inc(content.sizeBytes);
       metrics.instances.inc({ outcome });
       if (log.isLevelEnabled('debug')) {
+        const ms = (from: number, to: number): number => +(to - from).toFixed(2);
+        const { identified } = timing;
         log.debug(
-        {
-          assoc: conn.id,
-          sopInstanceUid,
-          sha256: stored.sha256,
-          sizeBytes: stored.sizeBytes,
-          outcome,
-          fastPath: job.fastPath === true,
-          ms: {
-            receive: +(t0 - job.firstByteAt).toFixed(2),
-            wait: +(tReceived - t0).toFixed(2),
-            parse: +(tIdentified - tReceived).toFixed(2),
-            durable: +(tSealed - tIdentified + (tCommitted - tSealed)).toFixed(2),
-            sink: +(performance.now() - tCommitted).toFixed(2),
+          {
+            assoc: conn.id,
+            sopInstanceUid,
+            sha256: content.sha256,
+            sizeBytes: content.sizeBytes,
+            outcome,
+            fastPath: job.fastPath === true,
+            // sender: our previous response to this command; receive: command to last dataset
+            // byte; parse: validation; then, in parallel from the end of parse: write (bytes
+            // durable), place (renamed), commit (row committed); total: last byte to answer.
+            ms: {
+              ...(job.senderMs !== undefined ? { sender: +job.senderMs.toFixed(2) } : {}),
+              receive: ms(job.firstByteAt, t0),
+              wait: ms(t0, tReceived),
+              parse: ms(tReceived, identified),
+              write: ms(identified, timing.written),
+              place: ms(identified, timing.placed),
+              commit: ms(identified, timing.committed),
+              total: ms(t0, performance.now()),
+            },
           },
-        },
-        'instance stored',
+          'instance stored',
         );
       }
       return { status: STATUS_SUCCESS };
@@ -617,6 +685,20 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       return { status, comment: (err as Error).message };
     } finally {
       metrics.storeDuration.observe({ outcome }, (performance.now() - t0) / 1000);
+    }
+  }
+
+  /**
+   * The row committed but the file did not make it: unless an identical object is already at
+   * that key (a duplicate), tell the sink, so the row is marked missing now rather than at the
+   * next startup. Best effort: a failure here is logged; startup reconciliation still catches it.
+   */
+  async function markNotStored(conn: Connection, instance: ReceivedInstance): Promise<void> {
+    try {
+      if (await opts.store.exists(instance.storageKey)) return;
+      await opts.sink.fileNotStored?.(instance);
+    } catch (err) {
+      log.error({ assoc: conn.id, sopInstanceUid: instance.sopInstanceUid, sha256: instance.sha256, reason: (err as Error).message }, 'cannot mark an unstored file missing');
     }
   }
 
@@ -652,6 +734,7 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       messageId: cmd.messageId,
       transferSyntaxUid,
       firstByteAt: performance.now(),
+      ...(conn.lastResponseAt !== undefined ? { senderMs: performance.now() - conn.lastResponseAt } : {}),
     } as StoreJob;
     if (!context || !transferSyntaxUid) {
       job.refusal = new ScpError('presentation context not accepted', 0x0122);
@@ -697,6 +780,7 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
       .then((answer) => {
         // Written directly (one small PDU) rather than through dcmjs-dimse's dataset encoder: hot path.
         if (!conn.socket.destroyed) conn.socket.write(cStoreResponsePdu(job, answer));
+        conn.lastResponseAt = performance.now();
       })
       .catch((err: unknown) => log.error({ assoc: conn.id, err }, 'C-STORE response failed'))
       .finally(() => {
@@ -1040,6 +1124,7 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
 
   return {
     metrics,
+    maxPduLength,
     listen(): Promise<{ port: number }> {
       return new Promise((resolve, reject) => {
         if (opts.tls) {
