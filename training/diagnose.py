@@ -3,7 +3,7 @@
     /usr/bin/python3 -m training.diagnose --data training/data/phantom-easy-s1 --run-dir training/runs/demo-v2 --size 128
 
 Scores the run's ``best.pt`` on its test fold (same patient-grouped split as ``train``) and
-prints, per image type (axial level from ``images.csv``, else the series role), the number of
+prints (and writes to ``<run-dir>/diagnose.json``, which export.py copies into the model card), per image type (axial level from ``images.csv``, else the series role), the number of
 images, how many are "ldh", the mean probability and the AUC *within* that type. A model that
 only learned the base rate of each type (e.g. "sagittal slices are usually ldh") has a good
 overall image AUC but ~0.5 within every type — see RESULTS.md.
@@ -72,7 +72,10 @@ def main() -> None:
     for r in rows:
         auc = "n/a" if r["aucWithin"] is None else f"{r['aucWithin']:.3f}"
         print(f"| {r['type']} | {r['images']} | {r['ldh']} | {r['meanP']:.3f} | {auc} |")
-    print(json.dumps({"overallImageAuc": auc_roc(y, p), "types": rows}))
+    out = {"fold": args.fold, "overallImageAuc": auc_roc(y, p), "types": rows}
+    with open(os.path.join(args.run_dir, "diagnose.json"), "w") as f:
+        json.dump(out, f, indent=2)
+    print(json.dumps(out))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Export a trained checkpoint to ONNX (opset 17, dynamic batch) and write its model card.
 
     /usr/bin/python3 -m training.export --run-dir training/runs/demo --out models \
-        --name ldh-dual-attention-resnext50 --version 1.0.0 --file ldh-dual-attention-resnext50-v1.onnx
+        --name ldh-dual-attention-resnext50 --version 2.0.0 --file ldh-dual-attention-resnext50-v2.onnx
 
 The card's metrics, threshold and aggregation rule come from the run's result.json (chosen on
 validation patients, reported on held-out test patients); nothing is typed in by hand.
@@ -74,6 +74,17 @@ def fmt(m: Dict[str, float]) -> str:
     return " | ".join(f"{m[k]:.4f}" for k in ("acc", "auc", "f1", "precision", "recall", "auprc"))
 
 
+def within_type(run_dir: str) -> Dict[str, Any]:
+    """``testImageAucWithinType`` from ``diagnose.json`` (training.diagnose), when it was run."""
+    path = os.path.join(run_dir, "diagnose.json")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        d = json.load(f)
+    return {"testImageAucWithinType": {r["type"]: {"images": r["images"], "ldh": r["ldh"], "auc": r["aucWithin"]}
+                                       for r in d["types"]}}
+
+
 def build_card(run_dir: str, name: str, version: str, file: str, sha: str, params: int,
                data_desc: Optional[str] = None) -> Dict[str, Any]:
     with open(os.path.join(run_dir, "result.json")) as f:
@@ -109,7 +120,7 @@ def build_card(run_dir: str, name: str, version: str, file: str, sha: str, param
                 f"--{k.replace('_', '-')} {os.path.relpath(v) if isinstance(v, str) and os.path.isabs(v) else v}"
                 for k, v in args.items()
                 if k in ("data", "run_dir", "size", "epochs", "batch", "lr", "weight_decay", "seed", "variant", "folds", "fold",
-                         "max_steps", "max_studies") and v is not None),
+                         "max_steps", "max_studies", "balance") and v is not None),
             "seed": int(args["seed"]), "epochs": int(args["epochs"]), "bestEpoch": int(res["bestEpoch"]),
             "imageSize": size, "images": int(c["trainImages"]),
             "imagesPerEpoch": int(min(c["trainImages"] // args["batch"], args.get("max_steps") or 10**9) * args["batch"]),
@@ -123,6 +134,7 @@ def build_card(run_dir: str, name: str, version: str, file: str, sha: str, param
             "imageThreshold": round(float(res["imageThreshold"]), 6),
             "testImage": res["test"]["image"], "testStudy": res["test"]["study"],
             "valImage": res["val"]["image"], "valStudy": res["val"]["study"],
+            **within_type(run_dir),
         },
         "intendedUse": "research and integration testing only",
         "disclaimer": "Trained on synthetic phantoms only — not for clinical use.",
@@ -167,9 +179,21 @@ def card_markdown(card: Dict[str, Any]) -> str:
 |---|---|---|---|---|---|---|
 | per image (threshold {m['imageThreshold']:.3f}) | {fmt(m['testImage'])} |
 | per study ({card['aggregation']['method']}, threshold {card['threshold']:.3f}) | {fmt(m['testStudy'])} |
-
+{within_type_markdown(m)}
 {verdict(card)}These are single-split figures on synthetic phantoms; they say nothing about performance on real MRI.
 """
+
+
+def within_type_markdown(m: Dict[str, Any]) -> str:
+    """The test AUC within each image type (axial level / series role): the lesion signal without base rates."""
+    w = m.get("testImageAucWithinType")
+    if not w:
+        return ""
+    rows = "\n".join(f"| {t} | {r['images']} | {r['ldh']} | {'n/a' if r['auc'] is None else format(r['auc'], '.3f')} |"
+                      for t, r in w.items())
+    return ("\nAUC within each image type on the same test images (a model that only learned how often each type is "
+            "\"ldh\" scores 0.5 here; `python3 -m training.diagnose`):\n\n"
+            "| image type | images | ldh | AUC within type |\n|---|---|---|---|\n" + rows + "\n")
 
 
 def verdict(card: Dict[str, Any]) -> str:
@@ -187,8 +211,8 @@ def main() -> None:
     ap.add_argument("--run-dir", required=True)
     ap.add_argument("--out", default="models")
     ap.add_argument("--name", default="ldh-dual-attention-resnext50")
-    ap.add_argument("--version", default="1.0.0")
-    ap.add_argument("--file", default="ldh-dual-attention-resnext50-v1.onnx")
+    ap.add_argument("--version", default="2.0.0")
+    ap.add_argument("--file", default="ldh-dual-attention-resnext50-v2.onnx")
     ap.add_argument("--data-desc", default=None)
     args = ap.parse_args()
     model = load_model(os.path.join(args.run_dir, "best.pt"))
