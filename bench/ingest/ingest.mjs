@@ -2,7 +2,9 @@
 // ACK) vs dcmtk storescp --fork (no fsync) vs a private Orthanc (SyncStorageArea), all fed by
 // dcmtk storescu (TCP_NODELAY=1) in the same run, over 1 and over 4 parallel associations;
 // then our SCP's peak RSS while receiving a ~2 GB study. Run after a build:
-//   node bench/ingest/ingest.mjs [--instances 500] [--big-study-mb 2048] [--rounds 1]
+//   node bench/ingest/ingest.mjs [--instances 500] [--big-study-mb 2048] [--rounds 1] [--max-pdu <bytes>] [--timings]
+// Every receiver announces the same maximum PDU length (ours' default unless --max-pdu), so the
+// sender does the same work for each. --timings adds our per-step breakdown (median ms).
 // Prints a table, the ratios, and one final JSON line.
 import { spawn } from 'node:child_process';
 import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -14,12 +16,16 @@ import { buildTestMrInstance, newUid } from '@ldh/dicom';
 import { createDb, createScratchDatabase } from '@ldh/db';
 
 const args = Object.fromEntries(
-  process.argv.slice(2).reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]]] : acc), []),
+  process.argv
+    .slice(2)
+    .reduce((acc, a, i, all) => (a.startsWith('--') ? [...acc, [a.slice(2), all[i + 1]?.startsWith('--') ? '' : all[i + 1]]] : acc), []),
 );
 const INSTANCES = Number(args.instances ?? 500);
 const BIG_STUDY_MB = Number(args['big-study-mb'] ?? 2048);
 const ROUNDS = Number(args.rounds ?? 1);
 const ADMIN_URL = args['database-url'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
+const MAX_PDU = args['max-pdu'] === undefined ? undefined : Number(args['max-pdu']);
+const TIMINGS = 'timings' in args;
 const here = fileURLToPath(new URL('.', import.meta.url));
 const nodelay = { ...process.env, TCP_NODELAY: '1' };
 
@@ -98,13 +104,20 @@ function peakRssMb(pid) {
 async function startOurs(work) {
   const scratch = await createScratchDatabase(ADMIN_URL, 'ldh_bench');
   const root = join(work, 'ours');
-  const proc = spawn(process.execPath, [join(here, 'scp-child.mjs'), root, scratch.url], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise((resolve, reject) => {
-    let out = '';
+  const childArgs = [...(MAX_PDU ? ['--max-pdu', String(MAX_PDU)] : []), ...(TIMINGS ? ['--timings'] : [])];
+  const proc = spawn(process.execPath, [join(here, 'scp-child.mjs'), root, scratch.url, ...childArgs], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const timingWaiters = [];
+  const { port, maxPdu } = await new Promise((resolve, reject) => {
     proc.stdout.on('data', (d) => {
       out += d.toString();
-      const m = /LISTENING (\d+)/.exec(out);
-      if (m) resolve(Number(m[1]));
+      const m = /LISTENING (\d+) MAXPDU (\d+)/.exec(out);
+      if (m) resolve({ port: Number(m[1]), maxPdu: Number(m[2]) });
+      let t;
+      while ((t = /TIMINGS (.*)\n/.exec(out))) {
+        out = out.slice(t.index + t[0].length);
+        timingWaiters.shift()?.(JSON.parse(t[1]));
+      }
     });
     proc.once('exit', (c) => reject(new Error(`our SCP exited ${c}`)));
   });
@@ -115,6 +128,13 @@ async function startOurs(work) {
     port,
     aec: 'LDH',
     proc,
+    maxPdu,
+    /** Per-step medians since the last call (only with --timings). */
+    timings: () =>
+      new Promise((resolve) => {
+        timingWaiters.push(resolve);
+        proc.kill('SIGUSR2');
+      }),
     count: async () => db.instance.count(),
     stop: async () => {
       const exited = new Promise((r) => proc.once('exit', r));
@@ -126,11 +146,11 @@ async function startOurs(work) {
   };
 }
 
-async function startStorescp(work) {
+async function startStorescp(work, maxPdu) {
   const dir = join(work, 'storescp');
   await mkdir(dir, { recursive: true });
   const port = await freePort();
-  const proc = spawn('storescp', ['--fork', '-od', dir, '-aet', 'STORESCP', String(port)], { env: nodelay, stdio: 'ignore' });
+  const proc = spawn('storescp', ['--fork', '--max-pdu', String(maxPdu), '-od', dir, '-aet', 'STORESCP', String(port)], { env: nodelay, stdio: 'ignore' });
   await waitForEcho(port, 'STORESCP');
   return {
     name: 'dcmtk storescp --fork (no fsync)',
@@ -145,7 +165,7 @@ async function startStorescp(work) {
   };
 }
 
-async function startOrthanc(work) {
+async function startOrthanc(work, maxPdu) {
   const dir = join(work, 'orthanc');
   await mkdir(dir, { recursive: true });
   const port = await freePort();
@@ -160,6 +180,7 @@ async function startOrthanc(work) {
     RemoteAccessAllowed: false,
     AuthenticationEnabled: false,
     SyncStorageArea: true,
+    MaximumPduLength: maxPdu,
     DicomCheckCalledAet: false,
     Plugins: [],
   };
@@ -187,9 +208,13 @@ async function startOrthanc(work) {
 const work = await mkdtemp(join(tmpdir(), 'ldh-bench-ingest-'));
 const results = { ours: {}, storescp: {}, orthanc: {} };
 const cpuMsPerInstance = {};
+const stepTimings = {};
 try {
   process.stderr.write(`generating ${INSTANCES} x 0.5 MB instances per set ...\n`);
-  const receivers = [await startOurs(work), await startStorescp(work), await startOrthanc(work)];
+  const oursReceiver = await startOurs(work);
+  // dcmtk and Orthanc accept 4096..131072: the same value for all three unless ours is outside that.
+  const peerMaxPdu = Math.min(131072, Math.max(4096, oursReceiver.maxPdu));
+  const receivers = [oursReceiver, await startStorescp(work, peerMaxPdu), await startOrthanc(work, peerMaxPdu)];
   const expected = Object.fromEntries(receivers.map((r) => [r.key, 0]));
   // Warm-up (not measured): connections, JIT, first fan-out directories, Orthanc's index.
   const warm = await makeSet(join(work, 'warm'), 20);
@@ -198,6 +223,7 @@ try {
     expected[r.key] += warm.length;
   }
   await rm(join(work, 'warm'), { recursive: true, force: true });
+  if (TIMINGS) await oursReceiver.timings(); // drop the warm-up's
   for (let round = 0; round < ROUNDS; round++) {
     for (const assocs of [1, 4]) {
       const files = await makeSet(join(work, `set-${round}-${assocs}`), INSTANCES);
@@ -206,6 +232,7 @@ try {
         const cpu0 = r.proc ? await cpuSeconds(r.proc.pid) : 0;
         const rate = await send(r.port, r.aec, files, assocs);
         if (r.proc) (cpuMsPerInstance[assocs] ??= []).push(((await cpuSeconds(r.proc.pid)) - cpu0) * 1000 / files.length);
+        if (r.timings && TIMINGS) (stepTimings[assocs] ??= []).push(await r.timings());
         expected[r.key] += files.length;
         const got = await r.count();
         if (got !== expected[r.key]) throw new Error(`${r.key}: ${got} instances stored, expected ${expected[r.key]}`);
@@ -243,6 +270,7 @@ try {
   const h = row('orthanc');
   const fmt = (x) => x.toFixed(1).padStart(10);
   console.log(`\ningest: ${INSTANCES} x 0.5 MB MR instances sent by storescu (TCP_NODELAY=1), ${ROUNDS} round(s), median instances/s`);
+  console.log(`max PDU announced: ours ${ours.maxPdu} B, storescp --max-pdu ${peerMaxPdu} B, Orthanc MaximumPduLength ${peerMaxPdu} B`);
   console.log(`${'receiver'.padEnd(36)}${'1 assoc'.padStart(10)}${'4 assoc'.padStart(10)}`);
   for (const [name, r] of [
     ['ours (fsync + Postgres row)', o],
@@ -254,6 +282,17 @@ try {
   console.log(`ours / storescp: ${(o.one / s.one).toFixed(2)}x (1 assoc, target >= 0.5)  ${(o.four / s.four).toFixed(2)}x (4 assoc, target >= 1.0)`);
   console.log(`ours / Orthanc:  ${(o.one / h.one).toFixed(2)}x (1 assoc, target > 1)     ${(o.four / h.four).toFixed(2)}x (4 assoc, target > 1)`);
   console.log(`our SCP process CPU per instance: ${med(cpuMsPerInstance[1]).toFixed(2)} ms (1 assoc), ${med(cpuMsPerInstance[4]).toFixed(2)} ms (4 assoc)`);
+  if (TIMINGS) {
+    // Medians over rounds of each round's per-instance median (ms). sender: from our response to
+    // the next command on that association; receive: command to last dataset byte; write/place/
+    // commit run in parallel from the end of parse; total = last dataset byte to response.
+    const keys = ['sender', 'receive', 'parse', 'write', 'place', 'commit', 'total'];
+    console.log(`our per-step median ms: ${keys.join(' / ')}`);
+    for (const a of [1, 4]) {
+      const rows = stepTimings[a] ?? [];
+      console.log(`  ${a} assoc: ${keys.map((k) => med(rows.map((t) => t[k]?.p50 ?? NaN)).toFixed(2)).join(' / ')}`);
+    }
+  }
   if (big) {
     console.log(
       `our SCP receiving a ${BIG_STUDY_MB} MB study (${bigCount} instances, 4 assoc, ${big.rate.toFixed(1)}/s): peak RSS ${big.after.hwm.toFixed(0)} MB (VmHWM; ${big.before.rss.toFixed(0)} MB before, max sampled ${big.sampledMax.toFixed(0)} MB)`,
@@ -271,6 +310,8 @@ try {
         oursVsOrthanc: { one: o.one / h.one, four: o.four / h.four },
       },
       oursCpuMsPerInstance: { one: med(cpuMsPerInstance[1]), four: med(cpuMsPerInstance[4]) },
+      maxPdu: { ours: ours.maxPdu, peers: peerMaxPdu },
+      ...(TIMINGS ? { oursStepMs: stepTimings } : {}),
       bigStudy: big ? { megabytes: BIG_STUDY_MB, instances: bigCount, perSecond: big.rate, peakRssMb: big.after.hwm, rssBeforeMb: big.before.rss } : null,
     }),
   );
