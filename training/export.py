@@ -200,9 +200,8 @@ def verdict(card: Dict[str, Any]) -> str:
     """A plain statement when the model is no better than chance, so nobody mistakes it for a classifier."""
     auc = card["metrics"]["testStudy"].get("auc")
     if auc is not None and auc == auc and auc < 0.7:
-        return (f"**This model did not learn to separate the classes: held-out study AUC {auc:.2f} is close to chance "
-                f"(0.5).** It exercises the pipeline with the paper's real architecture and I/O contract; do not read its "
-                f"outputs as findings.\n\n")
+        return (f"**Not a usable classifier: held-out study AUC {auc:.2f} (0.5 is chance).** It exercises the pipeline "
+                f"with the paper's real architecture and I/O contract; do not read its outputs as findings.\n\n")
     return ""
 
 
