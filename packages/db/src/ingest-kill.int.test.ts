@@ -91,14 +91,31 @@ async function listObjects(root: string): Promise<string[]> {
   return out;
 }
 
+/** Writes `count` MR instances (size × size) of one new study into `dir`, in sending order. */
+async function writeStudyFiles(dir: string, count: number, size: number): Promise<{ files: string[]; bySop: Map<string, Buffer>; sopByFile: Map<string, string> }> {
+  const study = newUid();
+  const series = newUid();
+  const out = { files: [] as string[], bySop: new Map<string, Buffer>(), sopByFile: new Map<string, string>() };
+  for (let i = 0; i < count; i++) {
+    const sop = newUid();
+    const buf = buildTestMrInstance({ rows: size, columns: size, instanceNumber: i + 1, studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: sop });
+    const f = join(dir, `i${String(i).padStart(3, '0')}.dcm`);
+    await writeFile(f, buf);
+    out.files.push(f);
+    out.bySop.set(sop, buf);
+    out.sopByFile.set(f, sop);
+  }
+  return out;
+}
+
 describe('ingest survives kill -9', () => {
   let dir: string;
   let root: string;
   let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
   let db: Db;
-  const files: string[] = [];
-  const bySop = new Map<string, Buffer>();
-  const sopByFile = new Map<string, string>();
+  let files: string[] = [];
+  let bySop = new Map<string, Buffer>();
+  let sopByFile = new Map<string, string>();
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
@@ -106,17 +123,7 @@ describe('ingest survives kill -9', () => {
     root = join(dir, 'store');
     scratch = await createScratchDatabase(adminUrl, 'ldh_kill');
     db = createDb(scratch.url);
-    const study = newUid();
-    const series = newUid();
-    for (let i = 0; i < N; i++) {
-      const sop = newUid();
-      const buf = buildTestMrInstance({ rows: 512, columns: 512, instanceNumber: i + 1, studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: sop });
-      const f = join(dir, `i${String(i).padStart(3, '0')}.dcm`);
-      await writeFile(f, buf);
-      files.push(f);
-      bySop.set(sop, buf);
-      sopByFile.set(f, sop);
-    }
+    ({ files, bySop, sopByFile } = await writeStudyFiles(dir, N, 512));
   });
 
   afterAll(async () => {
@@ -222,8 +229,8 @@ describe('kill -9 after the row committed but before the file was written', () =
   let root: string;
   let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
   let db: Db;
-  const files: string[] = [];
-  const sopByFile = new Map<string, string>();
+  let files: string[] = [];
+  let sopByFile = new Map<string, string>();
   const children: ChildProcess[] = [];
 
   beforeAll(async () => {
@@ -231,15 +238,7 @@ describe('kill -9 after the row committed but before the file was written', () =
     root = join(dir, 'store');
     scratch = await createScratchDatabase(adminUrl, 'ldh_kill_commit');
     db = createDb(scratch.url);
-    const study = newUid();
-    const series = newUid();
-    for (let i = 0; i < COUNT; i++) {
-      const sop = newUid();
-      const f = join(dir, `i${String(i).padStart(3, '0')}.dcm`);
-      await writeFile(f, buildTestMrInstance({ rows: 128, columns: 128, instanceNumber: i + 1, studyInstanceUid: study, seriesInstanceUid: series, sopInstanceUid: sop }));
-      files.push(f);
-      sopByFile.set(f, sop);
-    }
+    ({ files, sopByFile } = await writeStudyFiles(dir, COUNT, 128));
   });
 
   afterAll(async () => {
