@@ -130,17 +130,15 @@ def to_unit_image(stored: np.ndarray, size: int, *, rescale_slope: float = 1.0,
     v = stored.astype(np.float64) * float(rescale_slope) + float(rescale_intercept)
     win = c["windowing"]
     rois = c.get("roi")
-    if rois is None:
-        x = window_percentile(v, win["lowPercentile"], win["highPercentile"])
-        if monochrome1:
-            x = 1.0 - x
-        return resize_square(pad_square(x), size)
-    if role not in rois:
-        raise ValueError(f"the contract has no region of interest for series role {role!r}")
-    if pixel_spacing is None or len(pixel_spacing) != 2:
-        raise ValueError("PixelSpacing is required to cut the region of interest")
     rows, cols = v.shape
-    top, left, h, w = roi_box(rows, cols, pixel_spacing, rois[role])
+    if rois is None:  # ldh-input-v1: the whole image is the box
+        top, left, h, w = 0, 0, rows, cols
+    elif role not in rois:
+        raise ValueError(f"the contract has no region of interest for series role {role!r}")
+    elif pixel_spacing is None or len(pixel_spacing) != 2:
+        raise ValueError("PixelSpacing is required to cut the region of interest")
+    else:
+        top, left, h, w = roi_box(rows, cols, pixel_spacing, rois[role])
     r0, r1, c0, c1 = max(top, 0), min(top + h, rows), max(left, 0), min(left + w, cols)
     inside = window_percentile(v[r0:r1, c0:c1], win["lowPercentile"], win["highPercentile"])
     if monochrome1:

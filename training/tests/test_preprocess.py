@@ -105,6 +105,14 @@ class PreprocessTest(unittest.TestCase):
         inside = unit[-top:-top + 40, -left:-left + 48]
         self.assertTrue(np.array_equal(inside, window_percentile(x.astype(np.float64), 0.5, 99.5)))
 
+    def test_contract_without_roi_is_v1_whole_image(self):
+        rng = np.random.default_rng(8)
+        x = rng.integers(0, 4000, (30, 50)).astype(np.uint16)
+        v1 = {k: v for k, v in input_section(40).items() if k != "roi"}
+        v1["contract"] = "ldh-input-v1"
+        ref = resize_square(pad_square(window_percentile(x.astype(np.float64), 0.5, 99.5)), 40)
+        self.assertTrue(np.array_equal(to_unit_image(x, 40, contract=v1), ref))  # no role / spacing needed
+
     def test_roi_needs_role_and_pixel_spacing(self):
         x = np.ones((20, 20), np.uint16)
         with self.assertRaisesRegex(ValueError, "series role"):
