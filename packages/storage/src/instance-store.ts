@@ -88,6 +88,12 @@ export interface InstanceStore {
    */
   writeObject(data: Buffer | readonly Buffer[], opts?: { sha256?: string }): Promise<StagedObject>;
   /**
+   * Creates one staging file in the background for a {@link writeObject} to come (call it when an
+   * instance starts arriving): spreads file creation over the receive phase instead of refill
+   * bursts on the write path. Like writeObject, only after {@link recoverStaging}.
+   */
+  prepareWrite(): void;
+  /**
    * Startup recovery of staging files left by a dead process: each one whose sha256 `referenced`
    * reports (an Instance row points at it: it may have been acknowledged) goes to its content
    * address; every other one is deleted (never acknowledged). Run once, before receiving.
@@ -307,6 +313,11 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
   const dirSync = new DirSyncBatcher(fsyncDir);
   let staging: StagingPool | undefined;
 
+  function prepareWrite(): void {
+    staging ??= new StagingPool({ dir: stagingDir, fsyncDir });
+    staging.prepare();
+  }
+
   async function writeObject(data: Buffer | readonly Buffer[], opts: { sha256?: string } = {}): Promise<StagedObject> {
     if (!(await hasSpace())) throw new InsufficientSpaceError(freeCache?.bytes ?? 0, minFreeBytes);
     const parts = Buffer.isBuffer(data) ? [data] : [...data];
@@ -439,6 +450,7 @@ export async function createInstanceStore(options: InstanceStoreOptions): Promis
     sweptTempFiles,
     beginWrite,
     writeObject,
+    prepareWrite,
     recoverStaging,
     close,
     hasSpace,

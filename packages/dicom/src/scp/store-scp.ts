@@ -44,6 +44,11 @@ export interface ScpInstanceStore {
     data: Buffer | readonly Buffer[],
     opts?: { sha256?: string },
   ): Promise<{ sha256: string; sizeBytes: number; storageKey: string; placed?: Promise<void> }>;
+  /**
+   * Optional: prepares, in the background, the file a `writeObject` to come will use. Called when
+   * a C-STORE command arrives, so that work overlaps the dataset's arrival.
+   */
+  prepareWrite?(): void;
   /** The key an object with this sha256 is stored under (known before it is written). */
   storageKeyOf(sha256: string): string;
   /** True when an object is present at `storageKey`. */
@@ -751,6 +756,9 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
           sourceApplicationEntityTitle: conn.callingAeTitle,
         })
       : Buffer.alloc(0);
+    // File creation for this instance's durable write overlaps its arrival (at 1 association
+    // the write is on the ACK path; a burst of creates there stalled it).
+    if (!job.refusal) opts.store.prepareWrite?.();
     job.admitted = admit(job).catch((err: unknown) => {
       job.refusal ??= new OutOfResourcesError(`admission check failed: ${(err as Error).message}`);
     });
