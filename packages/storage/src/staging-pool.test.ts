@@ -55,4 +55,16 @@ describe('StagingPool.prepare', () => {
     expect((await readdir(dir)).length).toBe(5); // 4 from the batch + 1 prepared (kept for later)
     expect(f.path.startsWith(dir)).toBe(true);
   });
+
+  it('stops preparing when maxPooled files are pooled (C-STOREs that never write cannot exhaust descriptors)', async () => {
+    pool = new StagingPool({ dir, batchSize: 4, lowWater: 0, preparedPerSync: 2, maxPooled: 5, fsyncDir: async () => undefined });
+    for (let i = 0; i < 50; i++) pool.prepare();
+    await settled(pool);
+    expect(pool.pooled).toBe(5);
+    expect((await readdir(dir)).length).toBe(5);
+    await pool.take();
+    pool.prepare(); // room for one again
+    await settled(pool);
+    expect((await readdir(dir)).length).toBe(6); // 4 left + 1 taken (still on disk until renamed) + 1 new
+  });
 });

@@ -55,6 +55,12 @@ export interface StagingPoolOptions {
   lowWater?: number;
   /** Files made by {@link StagingPool.prepare} per directory fsync; default 16. */
   preparedPerSync?: number;
+  /**
+   * prepare() creates nothing while this many files are pooled or being prepared (default
+   * 4 × batchSize): C-STOREs that end before their write (invalid datasets, refusals) must not
+   * pile up open files until the process runs out of descriptors.
+   */
+  maxPooled?: number;
 }
 
 const STAGING_FLAGS = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_DSYNC;
@@ -68,16 +74,25 @@ export class StagingPool {
   /** Made by {@link prepare}, names not durable yet: handed out only after the next directory fsync. */
   private readonly prepared: StagingFile[] = [];
   private preparing: Promise<void> = Promise.resolve();
+  /** prepare() calls queued and not finished yet. */
+  private queued = 0;
   private refilling: Promise<void> | undefined;
   private readonly batchSize: number;
   private readonly lowWater: number;
   private readonly preparedPerSync: number;
+  private readonly maxPooled: number;
   private closed = false;
 
   constructor(private readonly opts: StagingPoolOptions) {
     this.batchSize = opts.batchSize ?? 32;
     this.lowWater = opts.lowWater ?? 8;
     this.preparedPerSync = Math.max(1, opts.preparedPerSync ?? 16);
+    this.maxPooled = opts.maxPooled ?? 4 * this.batchSize;
+  }
+
+  /** Files pooled (durable or not yet) plus those being prepared. */
+  get pooled(): number {
+    return this.available.length + this.prepared.length + this.queued;
   }
 
   /**
@@ -89,8 +104,14 @@ export class StagingPool {
    * they handed out. When preparation keeps up, {@link take} never waits for a refill.
    */
   prepare(): void {
-    if (this.closed) return;
-    this.preparing = this.preparing.then(() => this.prepareOne()).catch(() => undefined);
+    if (this.closed || this.pooled >= this.maxPooled) return;
+    this.queued += 1;
+    this.preparing = this.preparing
+      .then(() => this.prepareOne())
+      .catch(() => undefined)
+      .finally(() => {
+        this.queued -= 1;
+      });
   }
 
   private async prepareOne(): Promise<void> {
