@@ -12,7 +12,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildTestMrInstance, newUid } from '@ldh/dicom';
+import { makeSet } from './instances.mjs';
 import { createDb, createScratchDatabase } from '@ldh/db';
 
 const args = Object.fromEntries(
@@ -58,20 +58,6 @@ async function waitForEcho(port, aet) {
     await sleep(100);
   }
   throw new Error(`no C-ECHO answer on port ${port}`);
-}
-
-/** 0.5 MB MR instances (512x512x16 bit), one study, fresh UIDs per set so no receiver dedupes. */
-async function makeSet(dir, count, rows = 512) {
-  await mkdir(dir, { recursive: true });
-  const study = newUid();
-  const series = newUid();
-  const files = [];
-  for (let i = 0; i < count; i++) {
-    const f = join(dir, `i${String(i).padStart(5, '0')}.dcm`);
-    await writeFile(f, buildTestMrInstance({ rows, columns: rows, instanceNumber: i + 1, studyInstanceUid: study, seriesInstanceUid: series }));
-    files.push(f);
-  }
-  return files;
 }
 
 /** Sends `files` over `assocs` parallel storescu associations; returns instances/s (all must succeed). */

@@ -5,11 +5,11 @@
 //   node bench/ingest/latency.mjs [--instances 300] [--rounds 1] [--database-url <admin url>]
 // Needs Postgres (a scratch database is created and dropped) and dcmtk storescu on PATH.
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildTestMrInstance, newUid } from '@ldh/dicom';
+import { makeSet } from './instances.mjs';
 import { createScratchDatabase } from '@ldh/db';
 
 const args = Object.fromEntries(
@@ -32,19 +32,6 @@ function storescu(port, files) {
     p.stderr.on('data', (d) => (err += d.toString()));
     p.once('close', (code) => (code === 0 ? resolve() : reject(new Error(`storescu exited ${code}: ${err.slice(-400)}`))));
   });
-}
-
-async function makeSet(dir, count) {
-  await mkdir(dir, { recursive: true });
-  const study = newUid();
-  const series = newUid();
-  const files = [];
-  for (let i = 0; i < count; i++) {
-    const f = join(dir, `i${String(i).padStart(5, '0')}.dcm`);
-    await writeFile(f, buildTestMrInstance({ rows: 512, columns: 512, instanceNumber: i + 1, studyInstanceUid: study, seriesInstanceUid: series }));
-    files.push(f);
-  }
-  return files;
 }
 
 function stats(xs) {
