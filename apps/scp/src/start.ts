@@ -29,10 +29,14 @@ export async function startScp(env: ScpEnv, opts: { logger?: Logger; db?: Db } =
     logger.info({ restored: recovered.restored.length, removed: recovered.removed }, 'staging recovery');
   }
   // Then store vs Postgres: rows whose file is missing are marked and their study failed (never
-  // processed with a hole); objects no row references (never acknowledged) are removed.
+  // processed with a hole), marked rows whose file is back are cleared (the study reopens when
+  // nothing else is missing); objects no row references (never acknowledged) are removed.
   const reconciled = await reconcileInstanceStore(db, store, { actor });
   if (reconciled.missingFiles.length > 0) {
     logger.error({ missing: reconciled.missingFiles, failedStudies: reconciled.failedStudies }, 'instance files missing from the store');
+  }
+  if (reconciled.restoredFiles.length > 0) {
+    logger.warn({ restored: reconciled.restoredFiles, reopenedStudies: reconciled.reopenedStudies }, 'instance files marked missing are back in the store');
   }
   logger.info(
     { rowsChecked: reconciled.rowsChecked, objectsChecked: reconciled.objectsChecked, orphansRemoved: reconciled.orphansRemoved.length, orphansKept: reconciled.orphansKept },

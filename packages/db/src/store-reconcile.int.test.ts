@@ -96,4 +96,41 @@ describe('reconcileInstanceStore (real Postgres, real store)', () => {
     expect((await listStudyAudit(db, a1.studyInstanceUid)).map((e) => e.action).slice(-2)).toEqual(['instance.file-restored', 'study.reopened']);
     expect((await reconcileInstanceStore(db, store, { actor: 'test' })).missingFiles).toEqual([]);
   });
+
+  it('clears the mark when the file is back (staging recovery, an operator) and reopens the study once none is missing', async () => {
+    const study = '1.2.826.0.1.3680043.10.77.3';
+    const c1 = await receive(study, `${study}.1.1`, 'study C, instance 1');
+    const c2 = await receive(study, `${study}.1.2`, 'study C, instance 2');
+    await unlink(store.pathOf(c1.storageKey));
+    await unlink(store.pathOf(c2.storageKey));
+    const first = await reconcileInstanceStore(db, store, { actor: 'test' });
+    expect(first.failedStudies).toEqual([study]);
+    const failed = await db.study.findUniqueOrThrow({ where: { studyInstanceUid: study } });
+    expect(failed.state).toBe('failed');
+
+    // One file comes back: its mark is cleared, but the study still lacks the other one.
+    await (await store.writeObject(Buffer.from(c1.bytes))).placed;
+    const partly = await reconcileInstanceStore(db, store, { actor: 'test' });
+    expect(partly.restoredFiles).toEqual([{ sopInstanceUid: c1.sopInstanceUid, studyInstanceUid: study, storageKey: c1.storageKey }]);
+    expect(partly.reopenedStudies).toEqual([]);
+    expect(partly.missingFiles).toEqual([]);
+    expect((await db.study.findUniqueOrThrow({ where: { studyInstanceUid: study } })).state).toBe('failed');
+
+    // The other one too: the study reopens, its quiet period starting over.
+    await (await store.writeObject(Buffer.from(c2.bytes))).placed;
+    const whole = await reconcileInstanceStore(db, store, { actor: 'test' });
+    expect(whole.restoredFiles.map((r) => r.sopInstanceUid)).toEqual([c2.sopInstanceUid]);
+    expect(whole.reopenedStudies).toEqual([study]);
+    const reopened = await db.study.findUniqueOrThrow({ where: { studyInstanceUid: study } });
+    expect(reopened).toMatchObject({ state: 'receiving', revision: failed.revision + 1, stateReason: null, settledAt: null });
+    expect(reopened.lastInstanceAt.getTime()).toBeGreaterThan(failed.lastInstanceAt.getTime());
+    expect(await db.instance.count({ where: { study: { studyInstanceUid: study }, fileMissingAt: { not: null } } })).toBe(0);
+    const actions = (await listStudyAudit(db, study)).map((e) => e.action);
+    expect(actions.filter((a) => a === 'instance.file-restored')).toHaveLength(2);
+    expect(actions.slice(-2)).toEqual(['instance.file-restored', 'study.reopened']);
+
+    const after = await reconcileInstanceStore(db, store, { actor: 'test' });
+    expect(after.restoredFiles).toEqual([]);
+    expect(after.reopenedStudies).toEqual([]);
+  });
 });

@@ -31,6 +31,13 @@ export interface StoreReconciliation {
   missingFiles: Array<{ sopInstanceUid: string; studyInstanceUid: string; storageKey: string }>;
   /** Studies failed because an instance file is missing (not yet processed, so never with a hole). */
   failedStudies: string[];
+  /**
+   * Rows marked missing earlier whose file is back at its storage key (staging recovery put it
+   * there, or an operator restored it): mark cleared, audited (`instance.file-restored`).
+   */
+  restoredFiles: Array<{ sopInstanceUid: string; studyInstanceUid: string; storageKey: string }>;
+  /** Studies that had failed only for missing files and have none left: reopened (quiet period starts over). */
+  reopenedStudies: string[];
   objectsChecked: number;
   /** Objects no Instance or Report row references, older than the grace period: deleted. */
   orphansRemoved: string[];
@@ -49,13 +56,26 @@ export const MISSING_FILE_REASON = 'instance file missing';
  *   (`instance.file-missing`), and its study fails with reason "instance file missing" unless it
  *   was already classified, so it is never processed with a hole; a resend of the same bytes
  *   clears the mark and reopens the study (`ldh_record_instance`);
+ * - a row marked missing whose file is present again (staging recovery restored it: the rename
+ *   had failed after the row committed; or an operator put it back) is cleared the same way, and
+ *   its study reopens when that was its only reason to fail;
  * - an object that no Instance or Report row references was never acknowledged (the SCP answers
  *   Success only after the row commits), so the sender still holds it as unsent: it is removed
  *   rather than re-recorded (re-recording would add an instance the sender was told failed).
  * Scans every row and object: O(store) at startup.
  */
 export async function reconcileInstanceStore(db: Db, store: ReconcilableStore, opts: ReconcileOptions): Promise<StoreReconciliation> {
-  const result: StoreReconciliation = { rowsChecked: 0, missingFiles: [], failedStudies: [], objectsChecked: 0, orphansRemoved: [], orphansKept: 0 };
+  const result: StoreReconciliation = {
+    rowsChecked: 0,
+    missingFiles: [],
+    failedStudies: [],
+    restoredFiles: [],
+    reopenedStudies: [],
+    objectsChecked: 0,
+    orphansRemoved: [],
+    orphansKept: 0,
+  };
+  await clearRestoredFiles(db, store, opts, result);
   await markMissingFiles(db, store, opts, result);
   await removeOrphans(db, store, opts, result);
   if (result.orphansRemoved.length > 0) {
@@ -68,6 +88,74 @@ export async function reconcileInstanceStore(db: Db, store: ReconcilableStore, o
     });
   }
   return result;
+}
+
+async function clearRestoredFiles(db: Db, store: ReconcilableStore, opts: ReconcileOptions, result: StoreReconciliation): Promise<void> {
+  const pageSize = opts.pageSize ?? 1000;
+  let cursor: string | undefined;
+  for (;;) {
+    const rows = await db.instance.findMany({
+      where: { fileMissingAt: { not: null } },
+      select: { id: true, sopInstanceUid: true, sha256: true, storageKey: true, studyId: true, study: { select: { studyInstanceUid: true } } },
+      orderBy: { id: 'asc' },
+      take: pageSize,
+      ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
+    });
+    if (rows.length === 0) return;
+    cursor = rows[rows.length - 1]?.id;
+    const present = await Promise.all(rows.map((r) => store.exists(r.storageKey).catch(() => false)));
+    const byStudy = new Map<string, typeof rows>();
+    for (const r of rows.filter((_, i) => present[i])) byStudy.set(r.studyId, [...(byStudy.get(r.studyId) ?? []), r]);
+    for (const [studyId, instances] of byStudy) {
+      const studyInstanceUid = instances[0]?.study.studyInstanceUid ?? '';
+      if (await markStudyRestored(db, studyId, instances, opts.actor)) result.reopenedStudies.push(studyInstanceUid);
+      for (const r of instances) result.restoredFiles.push({ sopInstanceUid: r.sopInstanceUid, studyInstanceUid, storageKey: r.storageKey });
+    }
+  }
+}
+
+/**
+ * Clears the marks and audits them (as a resend does in `ldh_record_instance`); reopens the study
+ * when it failed for missing files and none are left. True when it reopened the study.
+ */
+async function markStudyRestored(
+  db: Db,
+  studyId: string,
+  instances: Array<{ id: string; sopInstanceUid: string; sha256: string; storageKey: string; study: { studyInstanceUid: string } }>,
+  actor: string,
+): Promise<boolean> {
+  return db.$transaction(async (tx) => {
+    // Lock the study row first, as ldh_record_instance does, so a concurrent resend serializes.
+    const [study] = await tx.$queryRaw<Array<{ state: StudyState; stateReason: string | null; revision: number }>>`
+      SELECT "state", "stateReason", "revision" FROM "Study" WHERE "id" = ${studyId}::uuid FOR UPDATE`;
+    const { count } = await tx.instance.updateMany({ where: { id: { in: instances.map((r) => r.id) }, fileMissingAt: { not: null } }, data: { fileMissingAt: null } });
+    if (count === 0 || !study) return false;
+    for (const r of instances) {
+      await appendAudit(tx, {
+        entityType: 'instance',
+        entityId: r.sopInstanceUid,
+        action: 'instance.file-restored',
+        actor,
+        studyInstanceUid: r.study.studyInstanceUid,
+        details: { sha256: r.sha256, storageKey: r.storageKey, by: 'reconciliation' },
+      });
+    }
+    if (study.state !== 'failed' || !study.stateReason?.startsWith(MISSING_FILE_REASON)) return false;
+    if ((await tx.instance.count({ where: { studyId, fileMissingAt: { not: null } } })) > 0) return false;
+    await tx.study.update({
+      where: { id: studyId },
+      data: { state: 'receiving', revision: { increment: 1 }, stateReason: null, settledAt: null, lastInstanceAt: new Date() },
+    });
+    await appendAudit(tx, {
+      entityType: 'study',
+      entityId: studyId,
+      action: 'study.reopened',
+      actor,
+      studyInstanceUid: instances[0]?.study.studyInstanceUid ?? null,
+      details: { from: 'failed', to: 'receiving', revision: study.revision + 1, reason: 'missing instance files restored' },
+    });
+    return true;
+  });
 }
 
 async function markMissingFiles(db: Db, store: ReconcilableStore, opts: ReconcileOptions, result: StoreReconciliation): Promise<void> {
