@@ -26,22 +26,23 @@ describe('reconcileInstanceStore (real Postgres, real store)', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  /** Stores `bytes` like the SCP does and records the row; returns what a resend needs. */
-  async function receive(study: string, sop: string, bytes: string) {
-    const obj = await store.writeObject(Buffer.from(bytes));
-    await obj.placed;
-    const record = {
+  function baseRecord(study: string, sop: string) {
+    return {
       sopInstanceUid: sop,
       sopClassUid: '1.2.840.10008.5.1.4.1.1.4',
       studyInstanceUid: study,
       seriesInstanceUid: `${study}.1`,
       transferSyntaxUid: '1.2.840.10008.1.2.1',
-      sha256: obj.sha256,
-      sizeBytes: obj.sizeBytes,
-      storageKey: obj.storageKey,
       callingAeTitle: 'STORESCU',
       receivedAt: new Date(),
     };
+  }
+
+  /** Stores `bytes` like the SCP does and records the row; returns what a resend needs. */
+  async function receive(study: string, sop: string, bytes: string) {
+    const obj = await store.writeObject(Buffer.from(bytes));
+    await obj.placed;
+    const record = { ...baseRecord(study, sop), sha256: obj.sha256, sizeBytes: obj.sizeBytes, storageKey: obj.storageKey };
     expect(await recordReceivedInstance(db, record, 'test')).toBe('stored');
     return { ...record, bytes };
   }
@@ -132,5 +133,32 @@ describe('reconcileInstanceStore (real Postgres, real store)', () => {
     const after = await reconcileInstanceStore(db, store, { actor: 'test' });
     expect(after.restoredFiles).toEqual([]);
     expect(after.reopenedStudies).toEqual([]);
+  });
+
+  it('checks every row when the last row of a page changes state under it (keyset paging, page size 1)', async () => {
+    const own = await createScratchDatabase(adminUrl, 'ldh_reconcile_paging');
+    const ownDb = createDb(own.url);
+    try {
+      const study = '1.2.826.0.1.3680043.10.77.4';
+      const keys: string[] = [];
+      for (let i = 1; i <= 4; i++) {
+        const obj = await store.writeObject(Buffer.from(`study D, instance ${i}`));
+        await obj.placed;
+        const record = { ...baseRecord(study, `${study}.1.${i}`), sha256: obj.sha256, sizeBytes: obj.sizeBytes, storageKey: obj.storageKey };
+        expect(await recordReceivedInstance(ownDb, record, 'test')).toBe('stored');
+        keys.push(obj.storageKey);
+      }
+      for (const k of keys) await unlink(store.pathOf(k));
+      const missing = await reconcileInstanceStore(ownDb, store, { actor: 'test', pageSize: 1 });
+      expect(missing.rowsChecked).toBe(4);
+      expect(missing.missingFiles.map((m) => m.storageKey).sort()).toEqual([...keys].sort());
+      for (let i = 1; i <= 4; i++) await (await store.writeObject(Buffer.from(`study D, instance ${i}`))).placed;
+      const restored = await reconcileInstanceStore(ownDb, store, { actor: 'test', pageSize: 1 });
+      expect(restored.restoredFiles.map((m) => m.storageKey).sort()).toEqual([...keys].sort());
+      expect(restored.reopenedStudies).toEqual([study]);
+    } finally {
+      await ownDb.$disconnect();
+      await own.drop();
+    }
   });
 });

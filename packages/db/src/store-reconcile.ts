@@ -90,40 +90,57 @@ export async function reconcileInstanceStore(db: Db, store: ReconcilableStore, o
   return result;
 }
 
-async function clearRestoredFiles(db: Db, store: ReconcilableStore, opts: ReconcileOptions, result: StoreReconciliation): Promise<void> {
-  const pageSize = opts.pageSize ?? 1000;
+/** What reconciliation reads of an Instance row (UIDs, keys and hashes only). */
+const ROW_SELECT = { id: true, sopInstanceUid: true, sha256: true, storageKey: true, studyId: true, study: { select: { studyInstanceUid: true } } } as const;
+type CheckedRow = { id: string; sopInstanceUid: string; sha256: string; storageKey: string; studyId: string; study: { studyInstanceUid: string } };
+
+/**
+ * Pages through the Instance rows that are marked missing (`marked`) or not, and hands on, study
+ * by study, those whose file presence disagrees with the mark: marked rows whose file is there,
+ * or unmarked rows whose file is not. Returns how many rows it read.
+ */
+async function forEachMismatch(
+  db: Db,
+  store: ReconcilableStore,
+  marked: boolean,
+  pageSize: number,
+  onStudy: (studyId: string, rows: CheckedRow[]) => Promise<void>,
+): Promise<number> {
   let cursor: string | undefined;
+  let read = 0;
   for (;;) {
-    const rows = await db.instance.findMany({
-      where: { fileMissingAt: { not: null } },
-      select: { id: true, sopInstanceUid: true, sha256: true, storageKey: true, studyId: true, study: { select: { studyInstanceUid: true } } },
+    // Keyset paging on id (not Prisma's cursor + skip 1: a page's last row may have just left
+    // the filter, being marked or cleared, and skip would then drop the next row instead).
+    const rows: CheckedRow[] = await db.instance.findMany({
+      where: { fileMissingAt: marked ? { not: null } : null, ...(cursor ? { id: { gt: cursor } } : {}) },
+      select: ROW_SELECT,
       orderBy: { id: 'asc' },
       take: pageSize,
-      ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
     });
-    if (rows.length === 0) return;
+    if (rows.length === 0) return read;
+    read += rows.length;
     cursor = rows[rows.length - 1]?.id;
     const present = await Promise.all(rows.map((r) => store.exists(r.storageKey).catch(() => false)));
-    const byStudy = new Map<string, typeof rows>();
-    for (const r of rows.filter((_, i) => present[i])) byStudy.set(r.studyId, [...(byStudy.get(r.studyId) ?? []), r]);
-    for (const [studyId, instances] of byStudy) {
-      const studyInstanceUid = instances[0]?.study.studyInstanceUid ?? '';
-      if (await markStudyRestored(db, studyId, instances, opts.actor)) result.reopenedStudies.push(studyInstanceUid);
-      for (const r of instances) result.restoredFiles.push({ sopInstanceUid: r.sopInstanceUid, studyInstanceUid, storageKey: r.storageKey });
-    }
+    const byStudy = new Map<string, CheckedRow[]>();
+    for (const r of rows.filter((_, i) => present[i] === marked)) byStudy.set(r.studyId, [...(byStudy.get(r.studyId) ?? []), r]);
+    for (const [studyId, instances] of byStudy) await onStudy(studyId, instances);
   }
+}
+
+const keysOf = (rows: CheckedRow[]) => rows.map((r) => ({ sopInstanceUid: r.sopInstanceUid, studyInstanceUid: r.study.studyInstanceUid, storageKey: r.storageKey }));
+
+async function clearRestoredFiles(db: Db, store: ReconcilableStore, opts: ReconcileOptions, result: StoreReconciliation): Promise<void> {
+  await forEachMismatch(db, store, true, opts.pageSize ?? 1000, async (studyId, instances) => {
+    if (await markStudyRestored(db, studyId, instances, opts.actor)) result.reopenedStudies.push(instances[0]?.study.studyInstanceUid ?? '');
+    result.restoredFiles.push(...keysOf(instances));
+  });
 }
 
 /**
  * Clears the marks and audits them (as a resend does in `ldh_record_instance`); reopens the study
  * when it failed for missing files and none are left. True when it reopened the study.
  */
-async function markStudyRestored(
-  db: Db,
-  studyId: string,
-  instances: Array<{ id: string; sopInstanceUid: string; sha256: string; storageKey: string; study: { studyInstanceUid: string } }>,
-  actor: string,
-): Promise<boolean> {
+async function markStudyRestored(db: Db, studyId: string, instances: CheckedRow[], actor: string): Promise<boolean> {
   return db.$transaction(async (tx) => {
     // Lock the study row first, as ldh_record_instance does, so a concurrent resend serializes.
     const [study] = await tx.$queryRaw<Array<{ state: StudyState; stateReason: string | null; revision: number }>>`
@@ -159,30 +176,10 @@ async function markStudyRestored(
 }
 
 async function markMissingFiles(db: Db, store: ReconcilableStore, opts: ReconcileOptions, result: StoreReconciliation): Promise<void> {
-  const pageSize = opts.pageSize ?? 1000;
-  let cursor: string | undefined;
-  for (;;) {
-    const rows = await db.instance.findMany({
-      where: { fileMissingAt: null },
-      select: { id: true, sopInstanceUid: true, sha256: true, storageKey: true, studyId: true, study: { select: { studyInstanceUid: true } } },
-      orderBy: { id: 'asc' },
-      take: pageSize,
-      ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
-    });
-    if (rows.length === 0) return;
-    cursor = rows[rows.length - 1]?.id;
-    result.rowsChecked += rows.length;
-    const present = await Promise.all(rows.map((r) => store.exists(r.storageKey).catch(() => false)));
-    const missing = rows.filter((_, i) => !present[i]);
-    const byStudy = new Map<string, typeof missing>();
-    for (const r of missing) byStudy.set(r.studyId, [...(byStudy.get(r.studyId) ?? []), r]);
-    for (const [studyId, instances] of byStudy) {
-      const failed = await markStudyMissing(db, studyId, instances, opts.actor);
-      const studyInstanceUid = instances[0]?.study.studyInstanceUid ?? '';
-      if (failed) result.failedStudies.push(studyInstanceUid);
-      for (const r of instances) result.missingFiles.push({ sopInstanceUid: r.sopInstanceUid, studyInstanceUid, storageKey: r.storageKey });
-    }
-  }
+  result.rowsChecked += await forEachMismatch(db, store, false, opts.pageSize ?? 1000, async (studyId, instances) => {
+    if (await markStudyMissing(db, studyId, instances, opts.actor)) result.failedStudies.push(instances[0]?.study.studyInstanceUid ?? '');
+    result.missingFiles.push(...keysOf(instances));
+  });
 }
 
 /**
@@ -193,7 +190,7 @@ async function markMissingFiles(db: Db, store: ReconcilableStore, opts: Reconcil
 export async function markInstanceFileMissing(db: Db, instance: { sopInstanceUid: string; sha256: string }, actor: string): Promise<boolean> {
   const row = await db.instance.findFirst({
     where: { sopInstanceUid: instance.sopInstanceUid, sha256: instance.sha256, fileMissingAt: null },
-    select: { id: true, sopInstanceUid: true, sha256: true, storageKey: true, studyId: true, study: { select: { studyInstanceUid: true } } },
+    select: ROW_SELECT,
   });
   if (!row) return false;
   await markStudyMissing(db, row.studyId, [row], actor);
@@ -201,12 +198,7 @@ export async function markInstanceFileMissing(db: Db, instance: { sopInstanceUid
 }
 
 /** Marks and audits the rows, and fails the study if it has not been classified yet; true when it failed. */
-async function markStudyMissing(
-  db: Db,
-  studyId: string,
-  instances: Array<{ id: string; sopInstanceUid: string; sha256: string; storageKey: string; study: { studyInstanceUid: string } }>,
-  actor: string,
-): Promise<boolean> {
+async function markStudyMissing(db: Db, studyId: string, instances: CheckedRow[], actor: string): Promise<boolean> {
   return db.$transaction(async (tx) => {
     await tx.instance.updateMany({ where: { id: { in: instances.map((r) => r.id) } }, data: { fileMissingAt: new Date() } });
     for (const r of instances) {
