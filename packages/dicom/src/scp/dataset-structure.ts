@@ -38,9 +38,23 @@ function hexTag(tag: number): string {
   return `(${h.slice(0, 4)},${h.slice(4)})`;
 }
 
+/**
+ * Random-access bytes the walk reads: a Buffer, or a window over a file ({@link FileBytes}) so
+ * a stored instance of any size is checked without reading its pixel data.
+ */
+export interface Bytes {
+  readonly length: number;
+  readUInt16LE(pos: number): number;
+  readUInt16BE(pos: number): number;
+  readUInt32LE(pos: number): number;
+  readUInt32BE(pos: number): number;
+  toString(encoding: 'latin1', start: number, end: number): string;
+  subarray(start: number, end: number): Buffer;
+}
+
 class Walker {
   constructor(
-    private readonly buf: Buffer,
+    private readonly buf: Bytes,
     private readonly le: boolean,
     private readonly wanted: ReadonlySet<number>,
   ) {}
@@ -142,12 +156,13 @@ class Walker {
 }
 
 /**
- * Checks that `buf[start..]` is a complete dataset in the given encoding; throws
+ * Checks that `buf[start..]` is a complete dataset in the given encoding (values are skipped,
+ * not read: with a {@link FileBytes} only element headers come off the disk); throws
  * {@link DatasetStructureError} naming the tag and offset otherwise. Records where the values
  * of the `wanted` top-level tags are, so identifying attributes need no second parser.
  */
 export function checkDatasetStructure(
-  buf: Buffer,
+  buf: Bytes,
   start: number,
   encoding: DatasetEncoding,
   wanted: ReadonlySet<number> = new Set(),

@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { identifyStoredInstance } from './identify-instance.js';
+import { identifyFile, identifyStoredInstance } from './identify-instance.js';
 import { buildPart10Header, readPart10Layout } from './part10-meta.js';
 import { checkDatasetStructure, DatasetStructureError } from './dataset-structure.js';
 import { DatasetParseError, InvalidInstanceError } from './errors.js';
@@ -116,5 +116,40 @@ describe('identifyStoredInstance', () => {
 
   it('rejects garbage', async () => {
     await expect(identify(Buffer.alloc(500, 0x41), 'garbage.dcm')).rejects.toBeInstanceOf(DatasetParseError);
+  });
+
+  it('walks a 32 MiB instance reading only its headers, and still sees a truncated one', async () => {
+    const big = buildTestMrInstance({ rows: 4096, columns: 4096, sopInstanceUid: '1.2.9.10' });
+    const p = join(dir, 'big.dcm');
+    await writeFile(p, big);
+    const { identity, bytesRead } = identifyFile(p);
+    expect(identity).toMatchObject({ sopInstanceUid: '1.2.9.10', rows: 4096, columns: 4096 });
+    expect(big.length).toBeGreaterThan(32 * 1024 * 1024);
+    expect(bytesRead).toBeLessThanOrEqual(3 * 64 * 1024); // meta head + header window (+ one after the pixel data)
+    await writeFile(p, big.subarray(0, big.length - 1));
+    expect(() => identifyFile(p)).toThrow(DatasetParseError);
+  });
+
+  it('walks encapsulated (RLE) pixel data fragment by fragment', async () => {
+    const src = join(dir, 'rle-src.dcm');
+    const out = join(dir, 'rle.dcm');
+    await writeFile(src, buildTestMrInstance({ rows: 1024, columns: 1024, sopInstanceUid: '1.2.9.11' }));
+    execFileSync('dcmcrle', [src, out]);
+    const { identity } = identifyFile(out);
+    expect(identity).toMatchObject({ sopInstanceUid: '1.2.9.11', transferSyntaxUid: '1.2.840.10008.1.2.5', rows: 1024 });
+  });
+
+  it('refuses an identifying value far longer than its VR allows', async () => {
+    // (0008,103E) SeriesDescription re-encoded with a long-form VR (UT: 32-bit length) and 70,000 bytes.
+    const buf = buildTestMrInstance();
+    const at = buf.indexOf(Buffer.from([0x08, 0x00, 0x3e, 0x10, 0x4c, 0x4f])); // tag + "LO"
+    expect(at).toBeGreaterThan(0);
+    const oldLength = buf.readUInt16LE(at + 6);
+    const header = Buffer.from([0x08, 0x00, 0x3e, 0x10, 0x55, 0x54, 0, 0, 0, 0, 0, 0]);
+    header.writeUInt32LE(70_000, 8);
+    const patched = Buffer.concat([buf.subarray(0, at), header, Buffer.alloc(70_000, 0x78), buf.subarray(at + 8 + oldLength)]);
+    const p = join(dir, 'long.dcm');
+    await writeFile(p, patched);
+    expect(() => identifyFile(p)).toThrow(/\(0008,103E\) has a 70000-byte value/);
   });
 });

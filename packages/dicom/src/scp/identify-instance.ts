@@ -1,8 +1,9 @@
-import { readFile } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
 import { isValidUid } from '../uid.js';
-import { checkDatasetStructure, DatasetStructureError, type DatasetEncoding, type DatasetStructure } from './dataset-structure.js';
+import { checkDatasetStructure, DatasetStructureError, type Bytes, type DatasetEncoding, type DatasetStructure } from './dataset-structure.js';
 import { DatasetParseError, InvalidInstanceError } from './errors.js';
+import { FileBytes } from './file-bytes.js';
 import { readPart10Layout } from './part10-meta.js';
 
 /** Identifying attributes of a received instance (no PHI: PatientID etc. are never read out). */
@@ -44,6 +45,8 @@ const TAG = {
   Columns: 0x00280011,
 } as const;
 const WANTED: ReadonlySet<number> = new Set(Object.values(TAG));
+/** Longer than any value the wanted tags' VRs allow (UI 64, LO 64, DS 16 per value, ...): refused, not read. */
+const MAX_IDENTITY_VALUE_BYTES = 64 * 1024;
 /** VRs of the wanted tags, for implicit VR datasets (PS3.6). */
 const IMPLICIT_VR: ReadonlyMap<number, string> = new Map([
   [TAG.Rows, 'US'],
@@ -64,7 +67,7 @@ function layoutOf(file: Buffer): { datasetOffset: number; transferSyntaxUid: str
   }
 }
 
-function walk(buf: Buffer, start: number, ts: string): DatasetStructure {
+function walk(buf: Bytes, start: number, ts: string): DatasetStructure {
   try {
     return checkDatasetStructure(buf, start, encodingOf(ts), WANTED);
   } catch (err) {
@@ -77,11 +80,16 @@ function walk(buf: Buffer, start: number, ts: string): DatasetStructure {
  * Decodes the identifying attributes from the value positions the structure walk recorded:
  * a handful of short top-level strings and two US values, so no general DICOM parser is needed.
  */
-function decodeIdentity(buf: Buffer, s: DatasetStructure, ts: string): InstanceIdentity {
+function decodeIdentity(buf: Bytes, s: DatasetStructure, ts: string): InstanceIdentity {
   const le = ts !== TS_EXPLICIT_BE;
   const raw = (tag: number): Buffer | undefined => {
     const v = s.values.get(tag);
-    return v ? buf.subarray(v.offset, v.offset + v.length) : undefined;
+    if (!v) return undefined;
+    if (v.length > MAX_IDENTITY_VALUE_BYTES) {
+      const hex = tag.toString(16).toUpperCase().padStart(8, '0');
+      throw new InvalidInstanceError(`(${hex.slice(0, 4)},${hex.slice(4)}) has a ${v.length}-byte value: too long for its VR`);
+    }
+    return buf.subarray(v.offset, v.offset + v.length);
   };
   const charset = raw(TAG.SpecificCharacterSet)?.toString('latin1') ?? '';
   const utf8 = /ISO_IR 192/.test(charset);
@@ -173,11 +181,35 @@ export function identifyDataset(dataset: Buffer, transferSyntaxUid: string): Ins
   return decodeIdentity(dataset, walk(dataset, 0, ts), ts);
 }
 
+/** Bytes read to find the file meta header's end (it is a few hundred bytes in practice). */
+const META_HEAD_BYTES = 64 * 1024;
+
 /**
  * {@link identifyPart10} for a stored file (datasets too large to keep in memory while
- * receiving). Reads the whole file: a streaming header walk would bound memory for very large
- * multi-frame objects, which lumbar MR triage does not receive today.
+ * receiving), with memory bounded whatever the file's size: the header walk reads the file
+ * through a 64 KiB window ({@link FileBytes}) and skips over pixel data. Deflated datasets are
+ * the exception: they are inflated whole (as in memory), which bounds nothing; they are rare
+ * and small in practice.
  */
 export async function identifyStoredInstance(path: string): Promise<InstanceIdentity> {
-  return identifyPart10(await readFile(path));
+  return identifyFile(path).identity;
+}
+
+/** {@link identifyStoredInstance}, also reporting how many bytes it read (for tests). */
+export function identifyFile(path: string): { identity: InstanceIdentity; bytesRead: number } {
+  const fd = openSync(path, 'r');
+  try {
+    const bytes = new FileBytes(fd, fstatSync(fd).size);
+    const layout = layoutOf(bytes.subarray(0, Math.min(bytes.length, META_HEAD_BYTES)));
+    let identity: InstanceIdentity;
+    if (layout.transferSyntaxUid === TS_DEFLATED) {
+      identity = identifyDataset(bytes.subarray(layout.datasetOffset, bytes.length), layout.transferSyntaxUid);
+    } else {
+      const ts = layout.transferSyntaxUid;
+      identity = decodeIdentity(bytes, walk(bytes, layout.datasetOffset, ts), ts);
+    }
+    return { identity, bytesRead: bytes.bytesRead };
+  } finally {
+    closeSync(fd);
+  }
 }
