@@ -23,6 +23,7 @@ const args = Object.fromEntries(
 );
 const INSTANCES = Number(args.instances ?? 500);
 const BIG_STUDY_MB = Number(args['big-study-mb'] ?? 2048);
+const LARGE_INSTANCES = Number(args['large-instances'] ?? 8);
 const ROUNDS = Number(args.rounds ?? 1);
 const ADMIN_URL = args['database-url'] ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const MAX_PDU = args['max-pdu'] === undefined ? undefined : Number(args['max-pdu']);
@@ -289,23 +290,32 @@ try {
   }
   for (const d of setDirs) await rm(d, { recursive: true, force: true });
 
-  // Peak RSS of our SCP while it receives a ~2 GB study (4 parallel associations).
+  // Peak RSS of our SCP while it receives a ~2 GB study (4 parallel associations), then a few
+  // 128 MiB instances (streamed to temp files and validated through a window, not read back).
   const ours = receivers[0];
-  const bigCount = Math.ceil((BIG_STUDY_MB * 1024 * 1024) / (512 * 512 * 2 + 1200));
-  let big;
-  if (bigCount > 0) {
-    process.stderr.write(`generating a ${BIG_STUDY_MB} MB study (${bigCount} instances) ...\n`);
-    const bigFiles = await makeSet(join(work, 'big'), bigCount);
+  /** Sends `files` to our SCP over 4 associations, sampling its RSS; VmHWM is the process's peak so far. */
+  const measureRss = async (files) => {
     const before = await peakRssMb(ours.proc.pid);
     let sampledMax = 0;
     const sampler = setInterval(() => {
       peakRssMb(ours.proc.pid).then((m) => (sampledMax = Math.max(sampledMax, m.rss)), () => undefined);
     }, 100);
-    const rate = await send(ours.port, ours.aec, bigFiles, 4);
+    const rate = await send(ours.port, ours.aec, files, 4);
     clearInterval(sampler);
-    const after = await peakRssMb(ours.proc.pid);
+    return { rate, before, after: await peakRssMb(ours.proc.pid), sampledMax };
+  };
+  const bigCount = Math.ceil((BIG_STUDY_MB * 1024 * 1024) / (512 * 512 * 2 + 1200));
+  let big;
+  if (bigCount > 0) {
+    process.stderr.write(`generating a ${BIG_STUDY_MB} MB study (${bigCount} instances) ...\n`);
+    big = await measureRss(await makeSet(join(work, 'big'), bigCount));
     await rm(join(work, 'big'), { recursive: true, force: true });
-    big = { rate, before, after, sampledMax };
+  }
+  let large;
+  if (LARGE_INSTANCES > 0) {
+    process.stderr.write(`generating ${LARGE_INSTANCES} instances of 128 MiB ...\n`);
+    large = await measureRss(await makeSet(join(work, 'large'), LARGE_INSTANCES, 8192));
+    await rm(join(work, 'large'), { recursive: true, force: true });
   }
   for (const r of receivers) await r.stop();
 
@@ -366,6 +376,11 @@ try {
       `our SCP receiving a ${BIG_STUDY_MB} MB study (${bigCount} instances, 4 assoc, ${big.rate.toFixed(1)}/s): peak RSS ${big.after.hwm.toFixed(0)} MB (VmHWM; ${big.before.rss.toFixed(0)} MB before, max sampled ${big.sampledMax.toFixed(0)} MB)`,
     );
   }
+  if (large) {
+    console.log(
+      `our SCP receiving ${LARGE_INSTANCES} instances of 128 MiB (4 assoc, ${large.rate.toFixed(1)}/s): peak RSS ${large.after.hwm.toFixed(0)} MB (VmHWM over the whole run; ${large.before.rss.toFixed(0)} MB before, max sampled ${large.sampledMax.toFixed(0)} MB)`,
+    );
+  }
   console.log(
     JSON.stringify({
       bench: 'ingest',
@@ -384,6 +399,7 @@ try {
       maxPdu: { ours: ours.maxPdu, peers: peerMaxPdu },
       ...(TIMINGS ? { oursStepMs: stepTimings } : {}),
       bigStudy: big ? { megabytes: BIG_STUDY_MB, instances: bigCount, perSecond: big.rate, peakRssMb: big.after.hwm, rssBeforeMb: big.before.rss } : null,
+      largeInstances: large ? { count: LARGE_INSTANCES, megabytesEach: 128, peakRssMb: large.after.hwm, maxSampledRssMb: large.sampledMax } : null,
     }),
   );
 } finally {
