@@ -681,6 +681,31 @@ describe('store SCP against dcmtk peers', () => {
     }
   });
 
+  it('does not abort as idle an association whose socket it paused itself (disk behind, back-pressure)', async () => {
+    // The temp file opens 1.2 s late (a disk far behind): the spool fills, the SCP stops reading
+    // the socket, and the sender waits for us: quiet on the wire for longer than idleTimeoutMs.
+    const slowStore: InstanceStore = {
+      ...store,
+      beginWrite: async () => {
+        await new Promise((r) => setTimeout(r, 1200));
+        return store.beginWrite();
+      },
+    };
+    const lagging = await startScp({ store: slowStore, idleTimeoutMs: 300, keepInMemoryBytes: 4096 });
+    try {
+      const sop = newUid();
+      const file = join(dir, 'backpressure.dcm');
+      await writeFile(file, buildTestMrInstance({ sopInstanceUid: sop, rows: 512, columns: 512 }));
+      const before = logLines.filter((l) => l.includes('association idle, aborting')).length;
+      const r = await storescu(['-xe'], [file], lagging.port);
+      expect(r.code, r.out).toBe(0);
+      expect(sink.instances.some((i) => i.sopInstanceUid === sop)).toBe(true);
+      expect(logLines.filter((l) => l.includes('association idle, aborting')).length).toBe(before);
+    } finally {
+      await lagging.scp.close();
+    }
+  });
+
   it('streams datasets larger than keepInMemoryBytes through a temp file, with the same guarantees', async () => {
     const spilling = await startScp({ keepInMemoryBytes: 4096 });
     try {

@@ -1043,7 +1043,9 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
     conn.socket.removeAllListeners('timeout');
     conn.socket.setTimeout(idleTimeoutMs);
     conn.socket.on('timeout', () => {
-      if (conn.inFlight > 0) return; // we are the slow side; the sender is waiting for us
+      // We are the slow side, the sender is waiting for us: a response is pending, or we paused
+      // the socket ourselves because the spool's temp file is behind (back-pressure).
+      if (conn.inFlight > 0 || conn.socket.isPaused()) return;
       log.warn({ assoc: conn.id, callingAeTitle: conn.callingAeTitle, idleTimeoutMs }, 'association idle, aborting');
       sendRawAbort(conn, AbortReason.NotSpecified);
       endConnection(conn, 'timeout');
