@@ -135,6 +135,28 @@ describe('reconcileInstanceStore (real Postgres, real store)', () => {
     expect(after.reopenedStudies).toEqual([]);
   });
 
+  it('clears a restored mark but leaves a study that failed for another reason, or was already classified, as it is', async () => {
+    const failedElsewhere = '1.2.826.0.1.3680043.10.77.5';
+    const classified = '1.2.826.0.1.3680043.10.77.6';
+    const e1 = await receive(failedElsewhere, `${failedElsewhere}.1.1`, 'study E, instance 1');
+    const f1 = await receive(classified, `${classified}.1.1`, 'study F, instance 1');
+    await db.study.update({ where: { studyInstanceUid: classified }, data: { state: 'done' } });
+    await unlink(store.pathOf(e1.storageKey));
+    await unlink(store.pathOf(f1.storageKey));
+    const first = await reconcileInstanceStore(db, store, { actor: 'test' });
+    expect(first.failedStudies).toEqual([failedElsewhere]); // a done study is never failed for a hole
+    await db.study.update({ where: { studyInstanceUid: failedElsewhere }, data: { stateReason: 'routing failed: no T2 axial series' } });
+    await (await store.writeObject(Buffer.from(e1.bytes))).placed;
+    await (await store.writeObject(Buffer.from(f1.bytes))).placed;
+    const back = await reconcileInstanceStore(db, store, { actor: 'test' });
+    expect(back.restoredFiles.map((r) => r.sopInstanceUid).sort()).toEqual([e1.sopInstanceUid, f1.sopInstanceUid].sort());
+    expect(back.reopenedStudies).toEqual([]);
+    expect(await db.study.findUniqueOrThrow({ where: { studyInstanceUid: failedElsewhere } })).toMatchObject({ state: 'failed', stateReason: 'routing failed: no T2 axial series' });
+    expect((await db.study.findUniqueOrThrow({ where: { studyInstanceUid: classified } })).state).toBe('done');
+    const restored = (await listStudyAudit(db, classified)).filter((a) => a.action === 'instance.file-restored');
+    expect(restored.map((a) => a.details)).toEqual([{ sha256: f1.sha256, storageKey: f1.storageKey, by: 'reconciliation' }]);
+  });
+
   it('checks every row when the last row of a page changes state under it (keyset paging, page size 1)', async () => {
     const own = await createScratchDatabase(adminUrl, 'ldh_reconcile_paging');
     const ownDb = createDb(own.url);

@@ -75,8 +75,10 @@ export async function reconcileInstanceStore(db: Db, store: ReconcilableStore, o
     orphansRemoved: [],
     orphansKept: 0,
   };
-  await clearRestoredFiles(db, store, opts, result);
+  // Missing first: a study with one file back and another newly gone stays failed, rather than
+  // being reopened and failed again in the same run.
   await markMissingFiles(db, store, opts, result);
+  await clearRestoredFiles(db, store, opts, result);
   await removeOrphans(db, store, opts, result);
   if (result.orphansRemoved.length > 0) {
     await appendAudit(db, {
@@ -131,23 +133,24 @@ const keysOf = (rows: CheckedRow[]) => rows.map((r) => ({ sopInstanceUid: r.sopI
 
 async function clearRestoredFiles(db: Db, store: ReconcilableStore, opts: ReconcileOptions, result: StoreReconciliation): Promise<void> {
   await forEachMismatch(db, store, true, opts.pageSize ?? 1000, async (studyId, instances) => {
-    if (await markStudyRestored(db, studyId, instances, opts.actor)) result.reopenedStudies.push(instances[0]?.study.studyInstanceUid ?? '');
-    result.restoredFiles.push(...keysOf(instances));
+    const { rows, reopened } = await markStudyRestored(db, studyId, instances, opts.actor);
+    if (reopened) result.reopenedStudies.push(instances[0]?.study.studyInstanceUid ?? '');
+    result.restoredFiles.push(...keysOf(rows));
   });
 }
 
 /**
- * Clears the marks and audits them (as a resend does in `ldh_record_instance`); reopens the study
- * when it failed for missing files and none are left. True when it reopened the study.
+ * Clears the marks still set and audits them (as a resend does in `ldh_record_instance`); reopens
+ * the study when it failed for missing files and none are left.
  */
-async function markStudyRestored(db: Db, studyId: string, instances: CheckedRow[], actor: string): Promise<boolean> {
+async function markStudyRestored(db: Db, studyId: string, instances: CheckedRow[], actor: string): Promise<{ rows: CheckedRow[]; reopened: boolean }> {
   return db.$transaction(async (tx) => {
-    // Lock the study row first, as ldh_record_instance does, so a concurrent resend serializes.
-    const [study] = await tx.$queryRaw<Array<{ state: StudyState; stateReason: string | null; revision: number }>>`
-      SELECT "state", "stateReason", "revision" FROM "Study" WHERE "id" = ${studyId}::uuid FOR UPDATE`;
-    const { count } = await tx.instance.updateMany({ where: { id: { in: instances.map((r) => r.id) }, fileMissingAt: { not: null } }, data: { fileMissingAt: null } });
-    if (count === 0 || !study) return false;
-    for (const r of instances) {
+    const study = await lockStudy(tx, studyId);
+    // Under the study lock no resend can change these marks: clear (and audit) those still set.
+    const still = await stillMarked(tx, instances, true);
+    if (still.length === 0 || !study) return { rows: [], reopened: false };
+    await tx.instance.updateMany({ where: { id: { in: still.map((r) => r.id) } }, data: { fileMissingAt: null } });
+    for (const r of still) {
       await appendAudit(tx, {
         entityType: 'instance',
         entityId: r.sopInstanceUid,
@@ -157,8 +160,8 @@ async function markStudyRestored(db: Db, studyId: string, instances: CheckedRow[
         details: { sha256: r.sha256, storageKey: r.storageKey, by: 'reconciliation' },
       });
     }
-    if (study.state !== 'failed' || !study.stateReason?.startsWith(MISSING_FILE_REASON)) return false;
-    if ((await tx.instance.count({ where: { studyId, fileMissingAt: { not: null } } })) > 0) return false;
+    if (study.state !== 'failed' || !study.stateReason?.startsWith(MISSING_FILE_REASON)) return { rows: still, reopened: false };
+    if ((await tx.instance.count({ where: { studyId, fileMissingAt: { not: null } } })) > 0) return { rows: still, reopened: false };
     await tx.study.update({
       where: { id: studyId },
       data: { state: 'receiving', revision: { increment: 1 }, stateReason: null, settledAt: null, lastInstanceAt: new Date() },
@@ -171,14 +174,15 @@ async function markStudyRestored(db: Db, studyId: string, instances: CheckedRow[
       studyInstanceUid: instances[0]?.study.studyInstanceUid ?? null,
       details: { from: 'failed', to: 'receiving', revision: study.revision + 1, reason: 'missing instance files restored' },
     });
-    return true;
+    return { rows: still, reopened: true };
   });
 }
 
 async function markMissingFiles(db: Db, store: ReconcilableStore, opts: ReconcileOptions, result: StoreReconciliation): Promise<void> {
   result.rowsChecked += await forEachMismatch(db, store, false, opts.pageSize ?? 1000, async (studyId, instances) => {
-    if (await markStudyMissing(db, studyId, instances, opts.actor)) result.failedStudies.push(instances[0]?.study.studyInstanceUid ?? '');
-    result.missingFiles.push(...keysOf(instances));
+    const { rows, failed } = await markStudyMissing(db, studyId, instances, opts.actor);
+    if (failed) result.failedStudies.push(instances[0]?.study.studyInstanceUid ?? '');
+    result.missingFiles.push(...keysOf(rows));
   });
 }
 
@@ -193,15 +197,39 @@ export async function markInstanceFileMissing(db: Db, instance: { sopInstanceUid
     select: ROW_SELECT,
   });
   if (!row) return false;
-  await markStudyMissing(db, row.studyId, [row], actor);
-  return true;
+  return (await markStudyMissing(db, row.studyId, [row], actor)).rows.length > 0;
 }
 
-/** Marks and audits the rows, and fails the study if it has not been classified yet; true when it failed. */
-async function markStudyMissing(db: Db, studyId: string, instances: CheckedRow[], actor: string): Promise<boolean> {
+type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
+
+/**
+ * Locks the study row first, as `ldh_record_instance` does, so reconciliation and a concurrent
+ * resend of one of its instances serialize (same lock order: no deadlock).
+ */
+async function lockStudy(tx: Tx, studyId: string): Promise<{ state: StudyState; stateReason: string | null; revision: number } | undefined> {
+  const [study] = await tx.$queryRaw<Array<{ state: StudyState; stateReason: string | null; revision: number }>>`
+    SELECT "state", "stateReason", "revision" FROM "Study" WHERE "id" = ${studyId}::uuid FOR UPDATE`;
+  return study;
+}
+
+/** The rows among `instances` whose mark is still (`marked`) set, or still unset, now that the study is locked. */
+async function stillMarked(tx: Tx, instances: CheckedRow[], marked: boolean): Promise<CheckedRow[]> {
+  const ids = await tx.instance.findMany({
+    where: { id: { in: instances.map((r) => r.id) }, fileMissingAt: marked ? { not: null } : null },
+    select: { id: true },
+  });
+  const keep = new Set(ids.map((r) => r.id));
+  return instances.filter((r) => keep.has(r.id));
+}
+
+/** Marks and audits the rows not marked yet, and fails the study if it has not been classified yet. */
+async function markStudyMissing(db: Db, studyId: string, instances: CheckedRow[], actor: string): Promise<{ rows: CheckedRow[]; failed: boolean }> {
   return db.$transaction(async (tx) => {
-    await tx.instance.updateMany({ where: { id: { in: instances.map((r) => r.id) } }, data: { fileMissingAt: new Date() } });
-    for (const r of instances) {
+    await lockStudy(tx, studyId);
+    const still = await stillMarked(tx, instances, false);
+    if (still.length === 0) return { rows: [], failed: false };
+    await tx.instance.updateMany({ where: { id: { in: still.map((r) => r.id) } }, data: { fileMissingAt: new Date() } });
+    for (const r of still) {
       await appendAudit(tx, {
         entityType: 'instance',
         entityId: r.sopInstanceUid,
@@ -212,13 +240,13 @@ async function markStudyMissing(db: Db, studyId: string, instances: CheckedRow[]
       });
     }
     const study = await tx.study.findUniqueOrThrow({ where: { id: studyId }, select: { state: true } });
-    if (!FAIL_IF_MISSING.includes(study.state)) return false;
+    if (!FAIL_IF_MISSING.includes(study.state)) return { rows: still, failed: false };
     await transitionStudy(
       db,
-      { studyId, from: FAIL_IF_MISSING, to: 'failed', actor, reason: `${MISSING_FILE_REASON} (${instances.length})`, details: { missing: instances.map((r) => r.sopInstanceUid) } },
+      { studyId, from: FAIL_IF_MISSING, to: 'failed', actor, reason: `${MISSING_FILE_REASON} (${still.length})`, details: { missing: still.map((r) => r.sopInstanceUid) } },
       tx,
     );
-    return true;
+    return { rows: still, failed: true };
   });
 }
 
