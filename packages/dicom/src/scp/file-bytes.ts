@@ -1,20 +1,25 @@
 import { readSync } from 'node:fs';
 import type { Bytes } from './dataset-structure.js';
 
-/** Bytes per window read: element headers are small, and values are skipped rather than read. */
+/** Largest window (and the largest slice served from it): 64 KiB. */
 const WINDOW_BYTES = 64 * 1024;
+/** First read after a jump (a skipped value): element headers are small. */
+const MIN_READ_BYTES = 4 * 1024;
 
 /**
  * A file seen as {@link Bytes} through one reused window: the header walk over a stored instance
  * reads only the windows that hold element headers (and the few identifying values), so a
  * multi-gigabyte multi-frame object costs a few reads and 64 KiB of memory, not its size.
  * Synchronous reads on an open descriptor: the walk itself is synchronous, and it skips over
- * pixel data, so a walk takes a handful of reads (one per fragment for encapsulated pixel data).
+ * pixel data, so a walk takes a handful of reads — one small (4 KiB) read per fragment for
+ * encapsulated pixel data; reads grow to 64 KiB only while headers follow one another.
  */
 export class FileBytes implements Bytes {
   private readonly window = Buffer.allocUnsafe(WINDOW_BYTES);
   private windowStart = 0;
   private windowLength = 0;
+  /** Bytes the next reload reads: doubles while the walk reads on from the window's end (dense headers), back to 4 KiB after a jump. */
+  private readAhead = MIN_READ_BYTES;
   /** Bytes read from the file so far (what the walk really cost). */
   bytesRead = 0;
 
@@ -27,8 +32,10 @@ export class FileBytes implements Bytes {
   private at(pos: number, n: number): number {
     if (pos >= this.windowStart && pos + n <= this.windowStart + this.windowLength) return pos - this.windowStart;
     if (pos < 0 || pos + n > this.length) throw new RangeError(`read of ${n} bytes at ${pos} outside a file of ${this.length}`);
+    const sequential = this.windowLength > 0 && pos >= this.windowStart && pos <= this.windowStart + this.windowLength;
+    this.readAhead = sequential ? Math.min(WINDOW_BYTES, this.readAhead * 2) : MIN_READ_BYTES;
     this.windowStart = pos;
-    this.windowLength = this.fill(this.window, Math.min(WINDOW_BYTES, this.length - pos), pos);
+    this.windowLength = this.fill(this.window, Math.min(Math.max(n, this.readAhead), this.length - pos), pos);
     if (this.windowLength < n) throw new RangeError(`file shorter than its size: ${n} bytes at ${pos}`);
     return 0;
   }

@@ -125,9 +125,26 @@ describe('identifyStoredInstance', () => {
     const { identity, bytesRead } = identifyFile(p);
     expect(identity).toMatchObject({ sopInstanceUid: '1.2.9.10', rows: 4096, columns: 4096 });
     expect(big.length).toBeGreaterThan(32 * 1024 * 1024);
-    expect(bytesRead).toBeLessThanOrEqual(3 * 64 * 1024); // meta head + header window (+ one after the pixel data)
+    expect(bytesRead).toBeLessThanOrEqual(16 * 1024); // the meta head and the element headers, never the 32 MiB of pixels
     await writeFile(p, big.subarray(0, big.length - 1));
     expect(() => identifyFile(p)).toThrow(DatasetParseError);
+  });
+
+  it('reads a file meta header longer than its first 4 KiB read', async () => {
+    // (0002,0102) PrivateInformation of 6,000 bytes, last in the meta group, pushes the dataset past 4 KiB.
+    const file = buildTestMrInstance({ sopInstanceUid: '1.2.9.12' });
+    const { datasetOffset } = readPart10Layout(file);
+    const element = Buffer.alloc(12 + 6000, 0x41);
+    element.write('\x02\x00\x02\x01OB\x00\x00', 0, 'latin1');
+    element.writeUInt32LE(6000, 8);
+    const longMeta = Buffer.concat([file.subarray(0, datasetOffset), element, file.subarray(datasetOffset)]);
+    longMeta.writeUInt32LE(longMeta.readUInt32LE(140) + element.length, 140); // (0002,0000) group length
+    expect(readPart10Layout(longMeta).datasetOffset).toBe(datasetOffset + element.length);
+    const p = join(dir, 'longmeta.dcm');
+    await writeFile(p, longMeta);
+    expect(identifyFile(p).identity.sopInstanceUid).toBe('1.2.9.12');
+    // Cut inside the meta group: refused, not read from the middle of the meta header.
+    expect(() => readPart10Layout(longMeta.subarray(0, 4096))).toThrow(/file meta/);
   });
 
   it('walks encapsulated (RLE) pixel data fragment by fragment', async () => {
@@ -151,5 +168,42 @@ describe('identifyStoredInstance', () => {
     const p = join(dir, 'long.dcm');
     await writeFile(p, patched);
     expect(() => identifyFile(p)).toThrow(/\(0008,103E\) has a 70000-byte value/);
+  });
+});
+
+describe('FileBytes', () => {
+  it('reads like the Buffer it windows over, at random positions, across window edges and backwards', async () => {
+    const { FileBytes } = await import('./file-bytes.js');
+    const { openSync, closeSync } = await import('node:fs');
+    const dir = await mkdtemp(join(tmpdir(), 'ldh-filebytes-'));
+    try {
+      let seed = 12345;
+      const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) >>> 0) % n);
+      const buf = Buffer.alloc(300_000);
+      for (let i = 0; i < buf.length; i++) buf[i] = rnd(256);
+      const p = join(dir, 'bytes.bin');
+      await writeFile(p, buf);
+      const fd = openSync(p, 'r');
+      try {
+        const fb = new FileBytes(fd, buf.length);
+        // Edges of 4 KiB and 64 KiB windows, then random positions (forwards, backwards, long slices).
+        const positions = [0, 4094, 4095, 65534, 65535, 65536, 131070, buf.length - 4, ...Array.from({ length: 2000 }, () => rnd(buf.length - 4))];
+        for (const pos of positions) {
+          expect(fb.readUInt16LE(pos)).toBe(buf.readUInt16LE(pos));
+          expect(fb.readUInt16BE(pos)).toBe(buf.readUInt16BE(pos));
+          expect(fb.readUInt32LE(pos)).toBe(buf.readUInt32LE(pos));
+          expect(fb.readUInt32BE(pos)).toBe(buf.readUInt32BE(pos));
+          const end = Math.min(buf.length, pos + rnd(3) * 40_000 + rnd(70));
+          expect(fb.subarray(pos, end).equals(buf.subarray(pos, end))).toBe(true);
+          expect(fb.toString('latin1', pos, Math.min(buf.length, pos + 2))).toBe(buf.toString('latin1', pos, Math.min(buf.length, pos + 2)));
+        }
+        expect(() => fb.readUInt32LE(buf.length - 2)).toThrow(RangeError);
+        expect(fb.subarray(10, 20)).not.toBe(fb.subarray(10, 20)); // copies, not views of the reused window
+      } finally {
+        closeSync(fd);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -200,7 +200,14 @@ export function identifyFile(path: string): { identity: InstanceIdentity; bytesR
   const fd = openSync(path, 'r');
   try {
     const bytes = new FileBytes(fd, fstatSync(fd).size);
-    const layout = layoutOf(bytes.subarray(0, Math.min(bytes.length, META_HEAD_BYTES)));
+    // The meta header is a few hundred bytes: read 4 KiB, and up to 64 KiB only if it is longer.
+    let layout: { datasetOffset: number; transferSyntaxUid: string };
+    try {
+      layout = layoutOf(bytes.subarray(0, Math.min(bytes.length, 4096)));
+    } catch (err) {
+      if (bytes.length <= 4096) throw err;
+      layout = layoutOf(bytes.subarray(0, Math.min(bytes.length, META_HEAD_BYTES)));
+    }
     let identity: InstanceIdentity;
     if (layout.transferSyntaxUid === TS_DEFLATED) {
       identity = identifyDataset(bytes.subarray(layout.datasetOffset, bytes.length), layout.transferSyntaxUid);

@@ -90,6 +90,7 @@ export function readPart10Layout(buf: Buffer): Part10Layout {
     if (elem === 0x0010) transferSyntaxUid = buf.toString('latin1', valuePos, valuePos + len).replace(/[\0 ]+$/, '');
     pos = valuePos + len;
   }
+  if (pos < end && Number.isFinite(end)) throw new Error(`file meta truncated: its group length ends at ${end}, the data at ${pos}`);
   if (!transferSyntaxUid) throw new Error('file meta has no (0002,0010) TransferSyntaxUID');
   return { datasetOffset: pos, transferSyntaxUid };
 }
