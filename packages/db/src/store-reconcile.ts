@@ -150,16 +150,7 @@ async function markStudyRestored(db: Db, studyId: string, instances: CheckedRow[
     const still = await stillMarked(tx, instances, true);
     if (still.length === 0 || !study) return { rows: [], reopened: false };
     await tx.instance.updateMany({ where: { id: { in: still.map((r) => r.id) } }, data: { fileMissingAt: null } });
-    for (const r of still) {
-      await appendAudit(tx, {
-        entityType: 'instance',
-        entityId: r.sopInstanceUid,
-        action: 'instance.file-restored',
-        actor,
-        studyInstanceUid: r.study.studyInstanceUid,
-        details: { sha256: r.sha256, storageKey: r.storageKey, by: 'reconciliation' },
-      });
-    }
+    await auditRows(tx, still, 'instance.file-restored', actor, { by: 'reconciliation' });
     if (study.state !== 'failed' || !study.stateReason?.startsWith(MISSING_FILE_REASON)) return { rows: still, reopened: false };
     if ((await tx.instance.count({ where: { studyId, fileMissingAt: { not: null } } })) > 0) return { rows: still, reopened: false };
     await tx.study.update({
@@ -212,6 +203,20 @@ async function lockStudy(tx: Tx, studyId: string): Promise<{ state: StudyState; 
   return study;
 }
 
+/** One audit event per row: its SOP Instance UID, content hash and storage key (no PHI). */
+async function auditRows(tx: Tx, rows: CheckedRow[], action: string, actor: string, extra: Record<string, string> = {}): Promise<void> {
+  for (const r of rows) {
+    await appendAudit(tx, {
+      entityType: 'instance',
+      entityId: r.sopInstanceUid,
+      action,
+      actor,
+      studyInstanceUid: r.study.studyInstanceUid,
+      details: { sha256: r.sha256, storageKey: r.storageKey, ...extra },
+    });
+  }
+}
+
 /** The rows among `instances` whose mark is still (`marked`) set, or still unset, now that the study is locked. */
 async function stillMarked(tx: Tx, instances: CheckedRow[], marked: boolean): Promise<CheckedRow[]> {
   const ids = await tx.instance.findMany({
@@ -229,16 +234,7 @@ async function markStudyMissing(db: Db, studyId: string, instances: CheckedRow[]
     const still = await stillMarked(tx, instances, false);
     if (still.length === 0) return { rows: [], failed: false };
     await tx.instance.updateMany({ where: { id: { in: still.map((r) => r.id) } }, data: { fileMissingAt: new Date() } });
-    for (const r of still) {
-      await appendAudit(tx, {
-        entityType: 'instance',
-        entityId: r.sopInstanceUid,
-        action: 'instance.file-missing',
-        actor,
-        studyInstanceUid: r.study.studyInstanceUid,
-        details: { sha256: r.sha256, storageKey: r.storageKey },
-      });
-    }
+    await auditRows(tx, still, 'instance.file-missing', actor);
     const study = await tx.study.findUniqueOrThrow({ where: { id: studyId }, select: { state: true } });
     if (!FAIL_IF_MISSING.includes(study.state)) return { rows: still, failed: false };
     await transitionStudy(
