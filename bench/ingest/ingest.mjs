@@ -161,7 +161,7 @@ async function startOurs(work) {
     cpu: () => cpuSeconds(proc.pid),
     count: async () => db.instance.count(),
     stop: async () => {
-      const exited = new Promise((r) => proc.once('exit', r));
+      const exited = proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : new Promise((r) => proc.once('exit', r));
       proc.kill('SIGTERM');
       await exited;
       await db.$disconnect();
@@ -223,8 +223,9 @@ async function startOrthanc(work, maxPdu) {
       return (await r.json()).CountInstances;
     },
     stop: async () => {
+      const exited = proc.exitCode !== null || proc.signalCode !== null ? Promise.resolve() : new Promise((r) => proc.once('exit', r));
       proc.kill('SIGTERM');
-      await new Promise((r) => proc.once('exit', r));
+      await exited;
     },
   };
 }
@@ -250,12 +251,17 @@ const results = { ours: {}, storescp: {}, orthanc: {} };
 /** CPU ms per instance of each receiver, of the storescu senders and of Postgres, per round. */
 const cpuMs = {};
 const stepTimings = {};
+/** Started receivers, stopped at the end or when the run fails (no stray storescp/Orthanc/SCP). */
+const running = [];
 try {
   process.stderr.write(`generating ${INSTANCES} x 0.5 MB instances per set ...\n`);
   const oursReceiver = await startOurs(work);
+  running.push(oursReceiver);
   // dcmtk and Orthanc accept 4096..131072: the same value for all three unless ours is outside that.
   const peerMaxPdu = Math.min(131072, Math.max(4096, oursReceiver.maxPdu));
-  const receivers = [oursReceiver, await startStorescp(work, peerMaxPdu), await startOrthanc(work, peerMaxPdu)];
+  running.push(await startStorescp(work, peerMaxPdu));
+  running.push(await startOrthanc(work, peerMaxPdu));
+  const receivers = [...running];
   const expected = Object.fromEntries(receivers.map((r) => [r.key, 0]));
   // Warm-up (not measured): connections, JIT, first fan-out directories, Orthanc's index.
   const warm = await makeSet(join(work, 'warm'), WARMUP);
@@ -317,7 +323,7 @@ try {
     large = await measureRss(await makeSet(join(work, 'large'), LARGE_INSTANCES, 8192));
     await rm(join(work, 'large'), { recursive: true, force: true });
   }
-  for (const r of receivers) await r.stop();
+  for (const r of running.splice(0)) await r.stop();
 
   const med = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const row = (k) => ({ one: med(results[k][1]), four: med(results[k][4]) });
@@ -403,5 +409,6 @@ try {
     }),
   );
 } finally {
+  for (const r of running.splice(0)) await r.stop().catch(() => undefined);
   await rm(work, { recursive: true, force: true });
 }
