@@ -13,6 +13,8 @@ const tools = [
   { bin: 'Orthanc', pkg: 'orthanc' },
   { bin: 'redis-server', pkg: 'redis-server' },
   { bin: 'openssl', pkg: 'openssl' },
+  { bin: 'dcmcjpls', pkg: 'dcmtk' },
+  { bin: 'opj_compress', pkg: 'libopenjp2-tools' },
 ];
 const pythonModules = [
   { mod: 'torch', pkg: 'python3-torch' },
