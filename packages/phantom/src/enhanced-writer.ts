@@ -36,7 +36,6 @@ const sq = (...items: Item[]): { vr: string; Value: unknown[] } => ({ vr: 'SQ', 
 
 function contrastOf(kind: SeriesKind): string {
   if (kind === 't1_sag' || kind === 't1_sag_post') return 'T1';
-  if (kind === 'localizer') return 'MIXED';
   return 'T2';
 }
 
@@ -77,6 +76,7 @@ export function encodeEnhancedMr(
     '00189006': sq({
       '00189020': el('CS', ['NONE']),
       '00189022': el('CS', ['NO']),
+      '00189028': el('CS', ['NONE']),
       '00180095': el('DS', [ds(series.pixelBandwidth)]),
       '00189098': el('FD', [63.87 * (study.fieldStrength / 1.5)]),
     }),
@@ -88,9 +88,14 @@ export function encodeEnhancedMr(
       '00180091': el('IS', [String(series.echoTrainLength)]),
       '00189240': el('US', [gradientEcho ? 0 : series.echoTrainLength]),
       '00189241': el('US', [gradientEcho ? 1 : 0]),
-      '00189239': sq(),
-      '00189182': el('FD', [100]),
-      '00189180': el('CS', ['T_PER_S']),
+      '00189239': sq({ '00189179': el('CS', ['IEC_WHOLE_BODY']), '00189181': el('FD', [1.2]) }),
+      '00189176': sq(
+        { '00189177': el('CS', ['STATIC FIELD']), '00189178': el('CS', ['IEC_NORMAL']) },
+        { '00189177': el('CS', ['RF']), '00189178': el('CS', ['IEC_NORMAL']) },
+        { '00189177': el('CS', ['GRADIENT']), '00189178': el('CS', ['IEC_NORMAL']) },
+      ),
+      '00189180': el('CS', ['DB_DT']),
+      '00189182': el('FD', [45]),
     }),
     '00189114': sq({ '00189082': el('FD', [series.echoTime]) }),
     '00189115': sq({
@@ -100,16 +105,15 @@ export function encodeEnhancedMr(
       '00189021': el('CS', ['NO']),
       '00189026': el('CS', ['NONE']),
       '00189027': el('CS', ['NONE']),
-      '00189028': el('CS', ['NONE']),
       '00189081': el('CS', ['NO']),
       '00189077': el('CS', ['NO']),
     }),
     '00189117': sq({ '00189075': el('CS', ['NONE']) }),
     '00189119': sq({ '00180083': el('DS', [ds(series.numberOfAverages)]) }),
     '00189125': sq({
-      '00181312': el('CS', [series.phaseEncodingDirection]),
-      '00189231': el('US', [spec.cols]),
-      '00189232': el('US', [spec.rows]),
+      '00181312': el('CS', [series.phaseEncodingDirection === 'COL' ? 'COLUMN' : 'ROW']),
+      '00189058': el('US', [series.phaseEncodingDirection === 'COL' ? spec.cols : spec.rows]),
+      '00189231': el('US', [series.phaseEncodingDirection === 'COL' ? spec.rows : spec.cols]),
       '00180093': el('DS', ['100']),
       '00180094': el('DS', ['100']),
     }),
@@ -182,7 +186,7 @@ export function encodeEnhancedMr(
     '00189004': el('CS', ['PRODUCT']),
     '00189005': el('SH', [seq.sequenceName]),
     '00189008': el('CS', [gradientEcho ? 'GRADIENT' : 'SPIN']),
-    '00189011': el('CS', [gradientEcho ? 'NO' : 'YES']),
+    ...(gradientEcho ? {} : { '00189011': el('CS', ['YES']) }),
     '00189012': el('CS', ['NO']),
     '00189014': el('CS', ['NO']),
     '00189015': el('CS', ['NO']),
@@ -192,8 +196,10 @@ export function encodeEnhancedMr(
     '00189025': el('CS', ['NONE']),
     '00189029': el('CS', ['NONE']),
     '00189032': el('CS', ['RECTILINEAR']),
-    '00189033': el('CS', ['LINEAR']),
-    '00189034': el('CS', ['PARTIAL']),
+    '00189033': el('CS', ['PARTIAL']),
+    '00189034': el('CS', ['LINEAR']),
+    '00189093': el('US', [1]),
+    '00189174': el('CS', ['IEC']),
     '00189064': el('CS', ['NONE']),
     '00189073': el('FD', [120]),
     '00189100': el('CS', ['1H']),

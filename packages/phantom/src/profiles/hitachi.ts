@@ -17,8 +17,9 @@ export const HITACHI: VendorProfile = {
   stationName: 'ECHELON01',
   studyDescription: 'LUMBAR',
   bodyPart: '',
-  imageType: ['DERIVED', 'SECONDARY'],
-  localizerImageType: ['DERIVED', 'SECONDARY'],
+  // Value 3 is required in MR images (PS3.3 C.8.3.1.1.1); OTHER is what such consoles put there.
+  imageType: ['DERIVED', 'SECONDARY', 'OTHER'],
+  localizerImageType: ['DERIVED', 'SECONDARY', 'OTHER'],
   charset: 'japanese-ir6',
   patientName: { alphabetic: 'Yamada^Tarou', ideographic: '山田^太郎', phonetic: 'やまだ^たろう' },
   transferSyntax: 'explicit-le',
