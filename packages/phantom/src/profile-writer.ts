@@ -54,6 +54,9 @@ export function classicExtras(profile: VendorProfile, kind: SeriesKind, seq: Seq
     ['00181030', 'LO', [seq.protocolName]],
     ...lossyElements(tsUid),
   ];
+  // Laterality (type 2C) is required when the body part may be paired: dciodvfy asks for it when
+  // BodyPartExamined is empty (Hitachi) or not a defined term ('L-SPINE', Canon), and refuses it otherwise.
+  if (profile.bodyPart === '' || profile.bodyPart.includes('-')) set.push(['00200060', 'CS', []]);
   if (seq.ti !== undefined) set.push(['00180082', 'DS', [ds(seq.ti)]]);
   if (kind === 't1_sag_post') set.push(['00180010', 'LO', [CONTRAST_AGENT]]);
   if (kind === 'mpr') set.push(['00082111', 'ST', ['sagittal reformat']]);
@@ -102,6 +105,8 @@ export function encodeSecondaryCapture(profile: VendorProfile, study: StudyHeade
     ['00200011', 'IS', [String(img.seriesNumber)]],
     ['00200013', 'IS', [String(img.instanceNumber)]],
     ['00200020', 'CS', []],
+    // No BodyPartExamined: Laterality (type 2C) is present, empty (unknown).
+    ['00200060', 'CS', []],
     ['00280002', 'US', [1]],
     ['00280004', 'CS', ['MONOCHROME2']],
     ['00280010', 'US', [img.rows]],
