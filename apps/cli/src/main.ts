@@ -10,7 +10,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { AE_TITLE_PATTERN, createLogger, EnvError } from '@ldh/config';
 import { migrateDeploy, repoRoot } from '@ldh/db';
 import { storeFiles } from '@ldh/dicom';
-import { writePhantomDataset, PhantomError } from '@ldh/phantom';
+import { writePhantomDataset, PhantomError, PROFILE_NAMES, TRANSFER_SYNTAX_NAMES } from '@ldh/phantom';
+import type { ProfileName, TransferSyntaxName } from '@ldh/phantom';
 import { loadScpEnv, startScp } from '@ldh/scp';
 import { loadWorkerEnv, startWorker } from '@ldh/worker';
 import { loadWriterEnv, startWriter } from '@ldh/writer';
@@ -120,17 +121,20 @@ program
   .option('--seed <n>', 'random seed (same seed, same bytes)', int('--seed', 0, 2 ** 31 - 1), 1)
   .option('--levels <spec>', 'fixed grades, e.g. "L4-L5:protrusion,L5-S1:bulge" (default: drawn per study)')
   .option('--difficulty <d>', 'easy | hard', 'easy')
-  .option('--transfer-syntax <ts>', 'explicit-le | implicit-le | rle', 'explicit-le')
-  .action(async (opts: { out: string; count: number; seed: number; levels?: string; difficulty: string; transferSyntax: string }) => {
+  .option('--transfer-syntax <ts>', `${TRANSFER_SYNTAX_NAMES.join(' | ')} (default: the profile's; explicit-le for generic)`)
+  .option('--profile <name>', `vendor profile: ${PROFILE_NAMES.join(' | ')} (naming, ImageType, charset, Enhanced MR, distractor series; writes routing-truth.json)`, 'generic')
+  .action(async (opts: { out: string; count: number; seed: number; levels?: string; difficulty: string; transferSyntax?: string; profile: string }) => {
     if (!['easy', 'hard'].includes(opts.difficulty)) throw new InvalidArgumentError('--difficulty must be easy or hard');
-    if (!['explicit-le', 'implicit-le', 'rle'].includes(opts.transferSyntax)) throw new InvalidArgumentError('--transfer-syntax must be explicit-le, implicit-le or rle');
+    if (opts.transferSyntax !== undefined && !(TRANSFER_SYNTAX_NAMES as readonly string[]).includes(opts.transferSyntax)) throw new InvalidArgumentError(`--transfer-syntax must be one of ${TRANSFER_SYNTAX_NAMES.join(', ')}`);
+    if (!(PROFILE_NAMES as readonly string[]).includes(opts.profile)) throw new InvalidArgumentError(`--profile must be one of ${PROFILE_NAMES.join(', ')}`);
     const bar = opts.count > 1 ? createProgressBar('phantom', opts.count) : null;
     const r = await writePhantomDataset({
       outDir: opts.out,
       count: opts.count,
       seed: opts.seed,
       difficulty: opts.difficulty as 'easy' | 'hard',
-      transferSyntax: opts.transferSyntax as 'explicit-le',
+      profile: opts.profile as ProfileName,
+      ...(opts.transferSyntax ? { transferSyntax: opts.transferSyntax as TransferSyntaxName } : {}),
       ...(opts.levels ? { levels: opts.levels } : {}),
       onProgress: (done) => bar?.update(done),
     });

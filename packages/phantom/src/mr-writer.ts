@@ -1,7 +1,7 @@
-import dcmjs from 'dcmjs';
 import type { DicomDataset } from 'dcmjs';
-import { encodeRle16 } from './rle.js';
-import { MR_IMAGE_STORAGE, RLE_LOSSLESS } from './transfer-syntax.js';
+import { writeFile10 } from './part10.js';
+import type { RawText } from './part10.js';
+import { encodeFrame, MR_IMAGE_STORAGE } from './transfer-syntax.js';
 
 /** Identity and context shared by every instance of a study. */
 export interface StudyHeader {
@@ -57,14 +57,22 @@ export interface InstanceSpec {
   pixels: Uint16Array;
 }
 
-/** Implementation identity written in the file meta header (2.25 root, like the other UIDs). */
-export const IMPLEMENTATION_CLASS_UID = '2.25.275741864483510678566144889372061815320';
-export const IMPLEMENTATION_VERSION_NAME = 'LDH_PHANTOM_01';
+export { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from './part10.js';
 
 type El = [string, string, unknown[]];
 
+/**
+ * What a vendor profile changes in an MR image: the SOP class, elements added, replaced or (null)
+ * removed, and text values written as raw bytes of the profile's character set.
+ */
+export interface MrImageExtras {
+  sopClassUid?: string;
+  set?: Array<[string, string, unknown[] | null]>;
+  rawText?: RawText[];
+}
+
 /** Decimal string ≤ 16 characters (DS). */
-function ds(v: number): string {
+export function ds(v: number): string {
   const r = Math.round(v * 1e6) / 1e6;
   let s = String(r);
   if (s.length > 16) s = r.toPrecision(10).replace(/\.?0+$/, '');
@@ -76,14 +84,15 @@ function ds(v: number): string {
  * The dataset is built in dcmjs's tag-keyed form directly (no name lookups), because a
  * training set needs thousands of instances and the naturalised path is the slow part.
  */
-export function encodeMrImage(study: StudyHeader, series: SeriesHeader, inst: InstanceSpec, transferSyntaxUid: string): Uint8Array {
+export function encodeMrImage(study: StudyHeader, series: SeriesHeader, inst: InstanceSpec, transferSyntaxUid: string, extras?: MrImageExtras): Uint8Array {
+  const sopClassUid = extras?.sopClassUid ?? MR_IMAGE_STORAGE;
   const bitsStored = 12;
   const els: El[] = [
     ['00080005', 'CS', ['ISO_IR 100']],
     ['00080008', 'CS', ['ORIGINAL', 'PRIMARY', 'OTHER']],
     ['00080012', 'DA', [study.studyDate]],
     ['00080013', 'TM', [study.studyTime]],
-    ['00080016', 'UI', [MR_IMAGE_STORAGE]],
+    ['00080016', 'UI', [sopClassUid]],
     ['00080018', 'UI', [inst.sopInstanceUid]],
     ['00080020', 'DA', [study.studyDate]],
     ['00080021', 'DA', [study.studyDate]],
@@ -160,22 +169,16 @@ export function encodeMrImage(study: StudyHeader, series: SeriesHeader, inst: In
   ];
   const dict: DicomDataset = {};
   for (const [tag, vr, values] of els) dict[tag] = { vr, Value: values };
+  for (const [tag, vr, values] of extras?.set ?? []) {
+    if (values === null) delete dict[tag];
+    else dict[tag] = { vr, Value: values };
+  }
   const pix = inst.pixels;
-  if (transferSyntaxUid === RLE_LOSSLESS) {
-    const frame = encodeRle16(pix, inst.rows, inst.cols);
+  const frame = encodeFrame(transferSyntaxUid, pix, inst.rows, inst.cols, bitsStored);
+  if (frame) {
     dict['7FE00010'] = { vr: 'OB', Value: [frame.buffer.slice(frame.byteOffset, frame.byteOffset + frame.byteLength)] };
   } else {
     dict['7FE00010'] = { vr: 'OW', Value: [pix.buffer.slice(pix.byteOffset, pix.byteOffset + pix.byteLength)] };
   }
-  const meta: DicomDataset = {
-    '00020001': { vr: 'OB', Value: [new Uint8Array([0, 1]).buffer] },
-    '00020002': { vr: 'UI', Value: [MR_IMAGE_STORAGE] },
-    '00020003': { vr: 'UI', Value: [inst.sopInstanceUid] },
-    '00020010': { vr: 'UI', Value: [transferSyntaxUid] },
-    '00020012': { vr: 'UI', Value: [IMPLEMENTATION_CLASS_UID] },
-    '00020013': { vr: 'SH', Value: [IMPLEMENTATION_VERSION_NAME] },
-  };
-  const file = new dcmjs.data.DicomDict(meta);
-  file.dict = dict;
-  return new Uint8Array(file.write({ fragmentMultiframe: false }));
+  return writeFile10(dict, sopClassUid, inst.sopInstanceUid, transferSyntaxUid, extras?.rawText ?? []);
 }

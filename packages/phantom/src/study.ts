@@ -1,30 +1,22 @@
 import { uidFromName } from '@ldh/dicom';
 import { buildAnatomy } from './anatomy.js';
-import type { Anatomy } from './anatomy.js';
+import { personNameText } from './charset.js';
+import { codecsLoaded } from './codecs.js';
 import { PhantomOptionError } from './errors.js';
 import { DISC_LEVELS, studyLabel } from './levels.js';
 import { encodeMrImage } from './mr-writer.js';
 import type { SeriesHeader, StudyHeader } from './mr-writer.js';
+import { add, degradation, dot, pad2, planAxial, planCentre, planSagittal } from './planning.js';
+import type { PlannedSlice } from './planning.js';
 import { Prng, hashSeed } from './prng.js';
+import { emitProfileSeries } from './profile-study.js';
+import { expectedRouting, GENERIC, vendorProfile } from './profiles/index.js';
 import { acquire, autoWindow, projectSlice, sampleSlab } from './render.js';
-import type { Degradation, SlicePlan, Vec3 } from './render.js';
+import type { SliceSignal } from './render.js';
 import { TissueEvaluator } from './tissue.js';
-import { EXPLICIT_VR_LITTLE_ENDIAN, SUPPORTED_TRANSFER_SYNTAXES } from './transfer-syntax.js';
+import { MR_IMAGE_STORAGE, needsCodecs, SUPPORTED_TRANSFER_SYNTAXES, transferSyntaxUidOf } from './transfer-syntax.js';
 import { drawLevels } from './truth.js';
-import type { DiscLevel, PhantomInstance, PhantomStudy, PhantomStudyOptions, SeriesRole } from './types.js';
-
-/** Disc indices (0 = L1-L2) that get an axial stack: L3-L4, L4-L5, L5-S1. */
-const AXIAL_DISCS = [2, 3, 4] as const;
-
-/** A planned slice with its DICOM geometry. */
-interface PlannedSlice {
-  plan: SlicePlan;
-  thickness: number;
-  spacing: number;
-  normal: Vec3;
-  /** Axial slices: the disc level of their stack. */
-  level?: DiscLevel;
-}
+import type { DiscLevel, PhantomInstance, PhantomSeries, PhantomStudy, PhantomStudyOptions, SeriesRole } from './types.js';
 
 function validate(opts: PhantomStudyOptions): void {
   if (!Number.isFinite(opts.seed)) throw new PhantomOptionError(`seed must be a finite number, got ${String(opts.seed)}`);
@@ -38,104 +30,9 @@ function validate(opts: PhantomStudyOptions): void {
   if (ts !== undefined && !SUPPORTED_TRANSFER_SYNTAXES.includes(ts)) {
     throw new PhantomOptionError(`transfer syntax ${ts} is not supported (use one of ${SUPPORTED_TRANSFER_SYNTAXES.join(', ')})`);
   }
+  if (opts.profile !== undefined) vendorProfile(opts.profile);
   const c = opts.caseIndex;
   if (c !== undefined && (!Number.isInteger(c) || c < 0 || c > 99_999_999)) throw new PhantomOptionError(`caseIndex must be an integer in 0..99999999, got ${c}`);
-}
-
-function pad2(n: number): string {
-  return String(n).padStart(2, '0');
-}
-
-function add(a: Vec3, b: Vec3, k: number): Vec3 {
-  return [a[0] + b[0] * k, a[1] + b[1] * k, a[2] + b[2] * k];
-}
-
-function cross(a: Vec3, b: Vec3): Vec3 {
-  return [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
-}
-
-function dot(a: Vec3, b: Vec3): number {
-  return a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-}
-
-/** A slice centred on `centre` with the given in-plane directions. */
-function planAround(centre: Vec3, rowDir: Vec3, colDir: Vec3, matrix: number, fovMm: number): SlicePlan {
-  const ps = Math.round((fovMm / matrix) * 1e4) / 1e4;
-  const half = (matrix / 2 - 0.5) * ps;
-  const position = add(add(centre, rowDir, -half), colDir, -half);
-  return { rows: matrix, cols: matrix, pixelSpacing: ps, position: position.map((v) => Math.round(v * 1e4) / 1e4) as Vec3, rowDir, colDir };
-}
-
-/** Sagittal stack: IOP [0,1,0,0,0,-1] (anterior→posterior across, head→feet down), ordered right→left. */
-function planSagittal(anatomy: Anatomy, prng: Prng, count: number, matrix: number): PlannedSlice[] {
-  const sRef = anatomy.discCentres[2] ?? 80;
-  const [cy, cz] = anatomy.curve.pointAt(sRef);
-  const [ty, tz] = anatomy.curve.tangentAt(sRef);
-  const fov = prng.uniform(270, 300);
-  // Centred so that the back lies 5-15% of the field from its posterior edge, as a technologist plans it.
-  const tOff = (anatomy.tableY - fov * prng.uniform(0.35, 0.45) - cy) / tz;
-  const centre: Vec3 = [anatomy.xMid + prng.uniform(-2, 2), cy + tOff * tz, cz - tOff * ty];
-  const thickness = prng.pick([3.5, 4, 4]);
-  const spacing = Math.round(thickness * 1.1 * 100) / 100;
-  const rowDir: Vec3 = [0, 1, 0];
-  const colDir: Vec3 = [0, 0, -1];
-  const normal = cross(rowDir, colDir);
-  const out: PlannedSlice[] = [];
-  for (let k = 0; k < count; k++) {
-    const c: Vec3 = [centre[0] + (k - (count - 1) / 2) * spacing, centre[1], centre[2]];
-    out.push({ plan: planAround(c, rowDir, colDir, matrix, fov), thickness, spacing, normal });
-  }
-  return out;
-}
-
-/** Oblique axial stacks through L3-L4, L4-L5 and L5-S1, each parallel to its disc, cranial→caudal. */
-function planAxial(anatomy: Anatomy, prng: Prng, perLevel: number, matrix: number): PlannedSlice[] {
-  const fov = prng.uniform(180, 220);
-  const thickness = 4;
-  const spacing = 4.4;
-  const out: PlannedSlice[] = [];
-  for (const k of AXIAL_DISCS) {
-    const sc = anatomy.discCentres[k] ?? 0;
-    const [cy, cz] = anatomy.curve.pointAt(sc);
-    const [ty0, tz0] = anatomy.curve.tangentAt(sc);
-    // The technologist's angulation is a few degrees off the true disc plane.
-    const jitter = (prng.uniform(-3, 3) * Math.PI) / 180;
-    const ty = ty0 * Math.cos(jitter) + tz0 * Math.sin(jitter);
-    const tz = tz0 * Math.cos(jitter) - ty0 * Math.sin(jitter);
-    const normal: Vec3 = [0, ty, tz];
-    const rowDir: Vec3 = [1, 0, 0];
-    const colDir: Vec3 = [0, tz, -ty];
-    const tOff = (anatomy.tableY - fov * prng.uniform(0.34, 0.42) - cy) / tz;
-    const base: Vec3 = [anatomy.xMid + prng.uniform(-3, 3), cy + tOff * tz, cz - tOff * ty];
-    const shift = prng.uniform(-0.8, 0.8);
-    for (let j = 0; j < perLevel; j++) {
-      const along = ((perLevel - 1) / 2 - j) * spacing + shift;
-      out.push({ plan: planAround(add(base, normal, along), rowDir, colDir, matrix, fov), thickness, spacing, normal, level: DISC_LEVELS[k] });
-    }
-  }
-  return out;
-}
-
-function degradation(prng: Prng, difficulty: 'easy' | 'hard', centre: Vec3, phaseAxis: 'ROW' | 'COL'): Degradation {
-  return {
-    scale: prng.uniform(1500, 2500),
-    noise: difficulty === 'hard' ? prng.uniform(0.03, 0.05) : prng.uniform(0.012, 0.025),
-    biasY: prng.uniform(0.1, 0.35),
-    biasZ: prng.uniform(-0.1, 0.1),
-    biasX2: prng.uniform(0, 0.3),
-    centre,
-    // Most series are clean; some carry a faint motion ghost along phase encoding.
-    ghost: prng.chance(0.3) ? prng.uniform(0.01, difficulty === 'hard' ? 0.05 : 0.03) : 0,
-    phaseAxis,
-  };
-}
-
-function planCentre(slices: readonly PlannedSlice[]): Vec3 {
-  const mid = slices[Math.floor(slices.length / 2)];
-  if (!mid) return [0, 0, 0];
-  const p = mid.plan;
-  const half = ((p.rows - 1) / 2) * p.pixelSpacing;
-  return add(add(p.position, p.rowDir, half), p.colDir, half);
 }
 
 /**
@@ -145,10 +42,13 @@ function planCentre(slices: readonly PlannedSlice[]): Vec3 {
  */
 export function generateStudy(opts: PhantomStudyOptions): PhantomStudy {
   validate(opts);
+  const profile = opts.profile === undefined ? GENERIC : vendorProfile(opts.profile);
+  const generic = profile.name === 'generic';
   const caseIndex = opts.caseIndex ?? 1;
   const difficulty = opts.difficulty ?? 'easy';
-  const tsUid = opts.transferSyntaxUid ?? EXPLICIT_VR_LITTLE_ENDIAN;
-  const matrix = opts.matrix ?? 320;
+  const tsUid = opts.transferSyntaxUid ?? transferSyntaxUidOf(profile.transferSyntax);
+  if (needsCodecs(tsUid) && !codecsLoaded()) throw new PhantomOptionError(`transfer syntax ${tsUid} needs the WebAssembly encoders: await loadPhantomCodecs() before generateStudy`);
+  const matrix = opts.matrix ?? profile.defaultMatrix ?? 320;
   const root = new Prng(hashSeed(opts.seed) ^ Math.imul(caseIndex + 1, 0x2545f491));
   const idPrng = root.fork(1);
   const truthPrng = root.fork(2);
@@ -167,7 +67,8 @@ export function generateStudy(opts: PhantomStudyOptions): PhantomStudy {
   const ax = planAxial(anatomy, planPrng, axPerLevel, matrix);
 
   const id = String(caseIndex).padStart(4, '0');
-  const uidBase = `ldh-phantom:${opts.seed}:${caseIndex}`;
+  // The generic profile keeps the original UIDs; another profile's study is another study of the same body.
+  const uidBase = generic ? `ldh-phantom:${opts.seed}:${caseIndex}` : `ldh-phantom:${opts.seed}:${caseIndex}:${profile.name}`;
   const studyDay = new Date(Date.UTC(2025, 0, 1) + idPrng.int(0, 364) * 86_400_000);
   const studyDate = `${studyDay.getUTCFullYear()}${pad2(studyDay.getUTCMonth() + 1)}${pad2(studyDay.getUTCDate())}`;
   const hour = idPrng.int(7, 18);
@@ -192,6 +93,10 @@ export function generateStudy(opts: PhantomStudyOptions): PhantomStudy {
     stationName: 'PHANTOM_MR',
     deviceSerialNumber: 'PH-0001',
   };
+  if (!generic) {
+    study.fieldStrength = profile.fieldStrength;
+    study.stationName = profile.stationName;
+  }
   const seriesTime = (offsetMin: number): string => {
     const t = hour * 60 + minute + offsetMin;
     return `${pad2(Math.floor(t / 60) % 24)}${pad2(t % 60)}00`;
@@ -226,8 +131,10 @@ export function generateStudy(opts: PhantomStudyOptions): PhantomStudy {
   const stMap = firstSag ? projectSlice(anatomy, firstSag.plan) : undefined;
   const t1Pixels: Uint16Array[] = [];
   const t2Pixels: Uint16Array[] = [];
+  const sagSignals: SliceSignal[] = [];
   for (const sl of sag) {
     const sig = sampleSlab(anatomy, evaluator, sl.plan, sl.normal, sl.thickness, stMap);
+    if (!generic) sagSignals.push(sig);
     t1Pixels.push(acquire(sig.t1, sl.plan, degT1, noisePrng));
     t2Pixels.push(acquire(sig.t2, sl.plan, degT2, noisePrng));
   }
@@ -263,12 +170,51 @@ export function generateStudy(opts: PhantomStudyOptions): PhantomStudy {
         },
         tsUid,
       );
-      instances.push({ role, seriesInstanceUid: header.seriesInstanceUid, sopInstanceUid, instanceNumber, ...(sl.level ? { level: sl.level } : {}), bytes });
+      instances.push({ role, kind: role, seriesDir: role, frames: 1, seriesInstanceUid: header.seriesInstanceUid, sopInstanceUid, instanceNumber, ...(sl.level ? { level: sl.level } : {}), bytes });
     });
   };
-  emit('t1_sag', 2, 3, sag, t1Pixels);
-  emit('t2_sag', 3, 7, sag, t2Pixels);
-  emit('t2_ax', 4, 11, ax, axPixels);
+  let series: PhantomSeries[];
+  if (generic) {
+    emit('t1_sag', 2, 3, sag, t1Pixels);
+    emit('t2_sag', 3, 7, sag, t2Pixels);
+    emit('t2_ax', 4, 11, ax, axPixels);
+    series = GENERIC.series.map((def) => {
+      const inSeries = instances.filter((i) => i.kind === def.kind);
+      const r = expectedRouting(GENERIC, def);
+      return {
+        seriesInstanceUid: inSeries[0]?.seriesInstanceUid ?? '',
+        seriesNumber: def.seriesNumber,
+        seriesDescription: def.seq.description ?? '',
+        kind: def.kind,
+        sopClassUid: MR_IMAGE_STORAGE,
+        instanceCount: inSeries.length,
+        frameCount: inSeries.length,
+        expectedRole: r.role,
+        why: r.why,
+      };
+    });
+  } else {
+    const out = emitProfileSeries({
+      profile,
+      prng: root.fork(6),
+      anatomy,
+      evaluator,
+      difficulty,
+      matrix,
+      tsUid,
+      study,
+      uidBase,
+      seriesTime,
+      sag,
+      ax,
+      sagSignals,
+      t1Pixels,
+      t2Pixels,
+      axPixels,
+    });
+    instances.push(...out.instances);
+    series = out.series;
+  }
 
   const discCentres = {} as Record<DiscLevel, [number, number, number]>;
   DISC_LEVELS.forEach((level, k) => {
@@ -278,10 +224,12 @@ export function generateStudy(opts: PhantomStudyOptions): PhantomStudy {
   return {
     studyInstanceUid: study.studyInstanceUid,
     patientId: study.patientId,
-    patientName: study.patientName,
+    patientName: generic ? study.patientName : personNameText(profile.patientName),
     label: studyLabel(levels),
     levels,
     instances,
+    profile: profile.name,
+    series,
     discCentres,
   };
 }
