@@ -21,6 +21,8 @@ export interface CharsetLocations {
   texts: TextValue[];
   /** Every (0008,0005) element: the item holding it (`[]`: top level), its terms and value position. */
   characterSetValues: { path: ElementPath; terms: string[]; offset: number; length: number }[];
+  /** Offset of the top-level Pixel Data element where the walk stopped (`untilPixelData`). */
+  pixelDataOffset?: number;
 }
 
 /** The dataset's structure is broken where the walk needed it; the message names tag and offset. */
@@ -85,7 +87,10 @@ class Walk {
         if (!untilItemDelim) throw new TextWalkError(`unexpected item delimiter at offset ${pos}`);
         return pos + 8;
       }
-      if (tag === PIXEL_DATA && depth === 0 && this.opts.untilPixelData) return end;
+      if (tag === PIXEL_DATA && depth === 0 && this.opts.untilPixelData) {
+        this.out.pixelDataOffset = pos;
+        return end;
+      }
       let vr: string | undefined;
       let unknownVr = false;
       let len: number;

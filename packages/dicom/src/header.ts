@@ -125,11 +125,13 @@ export function readPart10(bytes: Uint8Array, opts: { headerOnly?: boolean } = {
     const topLevel = found.characterSetValues.find((c) => c.path.length === 0)?.terms ?? [];
     // dcmjs must not see the declared character sets: blanked, every text value reaches it as
     // one byte per character (its default decoder), and it never refuses a multi-valued set.
+    // A header-only read hands it nothing past Pixel Data (no copy of the pixels).
+    const end = found.pixelDataOffset ?? dataset.length;
     let input: ArrayBuffer;
-    if (found.characterSetValues.length === 0) {
-      input = toArrayBuffer(bytes);
+    if (found.characterSetValues.length === 0 && !deflated) {
+      input = toArrayBuffer(file.subarray(0, layout.datasetOffset + end));
     } else {
-      const blanked = Buffer.from(dataset);
+      const blanked = Buffer.from(dataset.subarray(0, end));
       for (const v of found.characterSetValues) blanked.fill(0x20, v.offset, v.offset + v.length);
       input = toArrayBuffer(Buffer.concat([file.subarray(0, layout.datasetOffset), deflated ? deflateRawSync(blanked) : blanked]));
     }
