@@ -21,3 +21,5 @@ export { buildPart10Header, readPart10Layout, IMPLEMENTATION_CLASS_UID, IMPLEMEN
 export { STORAGE_SOP_CLASSES, ACCEPTED_TRANSFER_SYNTAXES, VERIFICATION_SOP_CLASS } from './scp/sop-classes.js';
 export { ScpError, DatasetParseError, InvalidInstanceError, SopMismatchError, OutOfResourcesError } from './scp/errors.js';
 export { buildTestMrInstance, type TestMrInstanceOptions } from './scp/test-instance.js';
+export { personName, strings, UndecodableText, type Part10Header } from './header.js';
+export { CharsetError, decodeText, characterSetTerms, parsePersonName, formatPersonName, splitTextValues, CHARSET_TEXT_VRS, type PersonName } from './charset.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { createReportWithOutbox, getInferenceRun, transitionStudy } from '@ldh/db';
-import { readPart10, str, uidFromName } from '@ldh/dicom';
-import { buildKeyObjectSelection, buildMeasurementReport, SrInputError, type AlgorithmIdentity, type SourceImageRef, type SourceStudyHeader } from '@ldh/sr';
+import { CharsetError, DicomParseError, readPart10, uidFromName } from '@ldh/dicom';
+import { buildKeyObjectSelection, buildMeasurementReport, sourceStudyHeader, SrInputError, type AlgorithmIdentity, type SourceImageRef, type SourceStudyHeader } from '@ldh/sr';
 import { UnrecoverableError, type ReportPayload } from '@ldh/queue';
 import type { InstanceStore } from '@ldh/storage';
 import type { PipelineDeps } from './deps.js';
@@ -60,19 +60,20 @@ async function writeReport(payload: ReportPayload, deps: ReportDeps): Promise<{ 
   // Patient/study attributes are copied from a source instance at write time, never stored in our DB.
   const source = await deps.db.instance.findFirst({ where: { studyId: study.id, sopInstanceUid: { in: perImage.map((p) => p.sopInstanceUid) }, isCurrent: true } });
   if (!source) throw new UnrecoverableError(`no source instance of study ${study.studyInstanceUid} is on record`);
-  const { dataset } = readPart10(await readFile(deps.store.pathOf(source.storageKey)), { headerOnly: true });
-  const header: SourceStudyHeader = {
-    studyInstanceUid: study.studyInstanceUid,
-    ...opt('patientName', str(dataset, 'PatientName')),
-    ...opt('patientId', str(dataset, 'PatientID')),
-    ...opt('patientBirthDate', str(dataset, 'PatientBirthDate')),
-    ...opt('patientSex', str(dataset, 'PatientSex')),
-    ...opt('studyDate', str(dataset, 'StudyDate')),
-    ...opt('studyTime', str(dataset, 'StudyTime')),
-    ...opt('accessionNumber', str(dataset, 'AccessionNumber')),
-    ...opt('referringPhysicianName', str(dataset, 'ReferringPhysicianName')),
-    ...opt('studyId', str(dataset, 'StudyID')),
-  };
+  const bytes = await readFile(deps.store.pathOf(source.storageKey));
+  let header: SourceStudyHeader;
+  try {
+    // Decoded with the source's Specific Character Set; person names keep all three groups.
+    const { dataset, characterSet } = readPart10(bytes, { headerOnly: true });
+    header = sourceStudyHeader(dataset, study.studyInstanceUid, characterSet);
+  } catch (err) {
+    // A header that cannot be parsed or decoded fails the same way on every retry: the study
+    // fails with the reason (attribute keyword and character set, never the value).
+    if (err instanceof CharsetError || err instanceof DicomParseError) {
+      throw new SrInputError('study', `source header of instance ${source.sopInstanceUid} unreadable: ${err.message}`);
+    }
+    throw err;
+  }
   const mv = run.modelVersion;
   const algorithm: AlgorithmIdentity = {
     name: mv.name,
@@ -150,8 +151,4 @@ async function writeReport(payload: ReportPayload, deps: ReportDeps): Promise<{ 
     }
   }
   return { reportId: report.id, deliveries: report.deliveries.length };
-}
-
-function opt<K extends string>(key: K, value: string | undefined): Partial<Record<K, string>> {
-  return value === undefined || value === '' ? {} : ({ [key]: value } as Record<K, string>);
 }

@@ -22,9 +22,6 @@ interface DicomDictInstance {
 
 interface DcmjsData {
   DicomDict: new (meta: DenaturalizedDataset) => DicomDictInstance;
-  DicomMessage: {
-    readFile(buffer: ArrayBuffer, options?: { ignoreErrors?: boolean }): DicomDictInstance;
-  };
   DicomMetaDictionary: {
     denaturalizeDataset(dataset: NaturalizedDataset): DenaturalizedDataset;
     naturalizeDataset(dataset: DenaturalizedDataset): NaturalizedDataset;
@@ -34,4 +31,4 @@ interface DcmjsData {
 const require = createRequire(import.meta.url);
 const dcmjs = require('dcmjs') as { data: DcmjsData };
 
-export const { DicomDict, DicomMessage, DicomMetaDictionary } = dcmjs.data;
+export const { DicomDict, DicomMetaDictionary } = dcmjs.data;

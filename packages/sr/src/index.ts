@@ -6,6 +6,7 @@
 export { buildMeasurementReport, measurementReportDataset, algorithmParameters, STUDY_TRACKING_IDENTIFIER, PLACEHOLDER_MARKER } from './measurement-report.js';
 export { buildKeyObjectSelection, keyObjectSelectionDataset } from './key-object-selection.js';
 export { describeReport } from './describe-report.js';
+export { sourceStudyHeader } from './source-header.js';
 export { formatPercent } from './dicom-format.js';
 export { CODES, DISC_CODES, SOP_CLASSES, type Code } from './codes.js';
 export { SrError, SrInputError, SrParseError } from './errors.js';

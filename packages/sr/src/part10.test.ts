@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLEMENTATION_CLASS_UID, readPart10, repairUtf8Mojibake, writePart10 } from './part10.js';
+import { EXPLICIT_VR_LITTLE_ENDIAN, IMPLEMENTATION_CLASS_UID, readPart10, writePart10 } from './part10.js';
 import { SrParseError } from './errors.js';
 
 const ascii = (bytes: Uint8Array, from: number, to: number): string => Buffer.from(bytes.subarray(from, to)).toString('latin1');
@@ -28,7 +28,7 @@ describe('writePart10', () => {
     expect(text).toContain(IMPLEMENTATION_CLASS_UID);
   });
 
-  it('reads back top-level and nested UTF-8 text intact (dcmjs #508 repaired)', () => {
+  it('reads back top-level and nested UTF-8 text intact (no dcmjs #508 mojibake)', () => {
     const ds = readPart10(bytes);
     expect(ds.PatientName).toEqual([{ Alphabetic: 'Müller^Jörg' }]);
     expect((ds.ContentSequence as { TextValue: string }[])[0]?.TextValue).toBe('Jörg Ω');
@@ -36,16 +36,5 @@ describe('writePart10', () => {
 
   it('rejects bytes that are not Part-10', () => {
     expect(() => readPart10(new Uint8Array(200))).toThrow(SrParseError);
-  });
-});
-
-describe('repairUtf8Mojibake', () => {
-  const asWindows1252 = (s: string): string => new TextDecoder('latin1').decode(new TextEncoder().encode(s));
-  it.each(['Jörg', 'Ω€ – 漢字', 'plain'])('recovers %s', (s) => {
-    expect(repairUtf8Mojibake(asWindows1252(s))).toBe(s);
-  });
-  it('leaves strings that are not UTF-8 mojibake alone', () => {
-    expect(repairUtf8Mojibake('Müller')).toBe('Müller'); // 0xFC alone is invalid UTF-8
-    expect(repairUtf8Mojibake('Ω')).toBe('Ω'); // not a windows-1252 character
   });
 });

@@ -6,6 +6,10 @@
 /** Patient and study attributes copied from the source MR (Type 2 ones are written empty when absent). */
 export interface SourceStudyHeader {
   studyInstanceUid: string;
+  /**
+   * Decoded text. Person names are in their DICOM form with every component group kept:
+   * "Alphabetic=Ideographic=Phonetic" (trailing empty groups dropped), see `sourceStudyHeader`.
+   */
   patientName?: string;
   patientId?: string;
   patientBirthDate?: string;
@@ -16,9 +20,9 @@ export interface SourceStudyHeader {
   referringPhysicianName?: string;
   studyId?: string;
   /**
-   * Character set the strings above were decoded from. Informational: the values arrive as
-   * JavaScript strings and dcmjs always encodes text as UTF-8, so the output declares
-   * `ISO_IR 192` whenever any text is non-ASCII, whatever the source used.
+   * Character set the strings above were decoded from (terms joined by "\\"). Informational:
+   * the SR/KOS re-encode the decoded text as UTF-8 and declare `ISO_IR 192` whenever any text is
+   * non-ASCII, whatever the source used (lossless for every DICOM repertoire; see README).
    */
   specificCharacterSet?: string;
 }

@@ -38,12 +38,20 @@ function assertVr(value: string | undefined, field: string, check: (v: string) =
   if (value === undefined || value === '') return;
   if (typeof value !== 'string') throw new SrInputError(field, 'must be a string');
   if (value.includes('\\')) throw new SrInputError(field, 'must be single-valued (no backslash)');
+  if (UNDECODED.test(value)) throw new SrInputError(field, 'contains a replacement or control character: text not decoded');
   const problem = check(value);
   if (problem !== undefined) throw new SrInputError(field, problem);
 }
 const maxLength = (n: number) => (v: string) => (v.length > n ? `longer than ${n} characters` : undefined);
-const personName = (v: string): string | undefined =>
-  v.split('=').some((group) => group.length > 64) ? 'a PN component group is longer than 64 characters' : undefined;
+const personName = (v: string): string | undefined => {
+  const groups = v.split('=');
+  if (groups.length > 3) return 'more than three PN component groups';
+  return groups.some((group) => group.length > 64) ? 'a PN component group is longer than 64 characters' : undefined;
+};
+// Decoded text only: a replacement character or a control character (ESC of an undecoded ISO
+// 2022 escape) means the value was not decoded; it must never reach a PACS in our SR.
+// eslint-disable-next-line no-control-regex
+const UNDECODED = /[\uFFFD\u0000-\u001F\u007F]/;
 // Messages never quote the value: these are patient attributes (no PHI in errors or logs).
 const pattern = (re: RegExp, what: string) => (v: string) => (re.test(v) ? undefined : `not a DICOM ${what}`);
 

@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
+import { CharsetError, characterSetTerms, decodeText, splitTextValues } from '../charset.js';
 import { isValidUid } from '../uid.js';
 import { checkDatasetStructure, DatasetStructureError, type Bytes, type DatasetEncoding, type DatasetStructure } from './dataset-structure.js';
 import { DatasetParseError, InvalidInstanceError } from './errors.js';
@@ -91,17 +92,30 @@ function decodeIdentity(buf: Bytes, s: DatasetStructure, ts: string): InstanceId
     }
     return buf.subarray(v.offset, v.offset + v.length);
   };
-  const charset = raw(TAG.SpecificCharacterSet)?.toString('latin1') ?? '';
-  const utf8 = /ISO_IR 192/.test(charset);
-  const strings = (tag: number, text = false): string[] | undefined => {
+  const strings = (tag: number): string[] | undefined => {
     const b = raw(tag);
     if (!b) return undefined;
-    const str = text && utf8 ? b.toString('utf8') : b.toString('latin1');
-    return str.split('\\').map((x) => x.replace(/[\0 ]+$/, '').trim());
+    return b.toString('latin1').split('\\').map((x) => x.replace(/[\0 ]+$/, '').trim());
   };
-  const text = (tag: number, isText = false): string | undefined => {
-    const v = strings(tag, isText)?.[0];
+  const text = (tag: number): string | undefined => {
+    const v = strings(tag)?.[0];
     return v ? v : undefined;
+  };
+  const characterSet = characterSetTerms(raw(TAG.SpecificCharacterSet)?.toString('latin1'));
+  /**
+   * A text value decoded with the instance's Specific Character Set (ISO 2022 included). Text
+   * that cannot be decoded must not refuse the C-STORE (the bytes are stored as sent): the
+   * field is left empty (null in Postgres) and routing, which re-reads the header, names it.
+   */
+  const decoded = (tag: number, vr: string, keyword: string): string | undefined => {
+    const b = raw(tag);
+    if (!b) return undefined;
+    try {
+      return splitTextValues(decodeText(b, characterSet, vr, keyword), vr)[0] || undefined;
+    } catch (err) {
+      if (err instanceof CharsetError) return undefined;
+      throw err;
+    }
   };
   const numbers = (tag: number, count: number): number[] | undefined => {
     const v = strings(tag);
@@ -137,7 +151,7 @@ function decodeIdentity(buf: Bytes, s: DatasetStructure, ts: string): InstanceId
   };
   const optional: Partial<InstanceIdentity> = {
     modality: text(TAG.Modality),
-    seriesDescription: text(TAG.SeriesDescription, true),
+    seriesDescription: decoded(TAG.SeriesDescription, 'LO', 'SeriesDescription'),
     seriesNumber: integer(TAG.SeriesNumber),
     instanceNumber: integer(TAG.InstanceNumber),
     imageOrientationPatient: numbers(TAG.ImageOrientationPatient, 6),
