@@ -124,6 +124,13 @@ describe('identify: per-frame geometry of an Enhanced MR', () => {
     expect(frameIdentityOf(file, s, true).frameGeometryError).toMatch(/functional groups hold more than \d+ items/);
   });
 
+  it('bounds each copied value: a longer one is a reason, not a crash', () => {
+    const file = buildTestEnhancedMrInstance({ frames: 2 });
+    const { datasetOffset } = readPart10Layout(file);
+    const s = checkDatasetStructure(file, datasetOffset, { littleEndian: true, explicitVr: true }, new Set([NUMBER_OF_FRAMES_TAG]), { ...FUNCTIONAL_GROUPS_CAPTURE, maxValueBytes: 8 });
+    expect(frameIdentityOf(file, s, true)).toMatchObject({ numberOfFrames: 2, frameGeometryError: expect.stringMatching(/^\w+ \([0-9A-F]{4},[0-9A-F]{4}\) has a \d+-byte value: too long for its VR$/) });
+  });
+
   it('still refuses a dataset cut inside the functional groups', () => {
     const file = buildTestEnhancedMrInstance({ frames: 3 });
     const s = checkDatasetStructure(file, readPart10Layout(file).datasetOffset, { littleEndian: true, explicitVr: true });

@@ -136,16 +136,16 @@ export function frameIdentityOf(buf: Bytes, s: DatasetStructure, littleEndian: b
   const out: FrameIdentity = {};
   const n = numberOfFrames(buf, s);
   if (n !== undefined) out.numberOfFrames = n;
-  if (s.sequences.size === 0 && !s.values.has(NUMBER_OF_FRAMES_TAG)) return out;
-  const ds: NaturalDataset = naturalItem({ values: new Map(), sequences: s.sequences }, littleEndian);
-  if (!hasFunctionalGroups(ds)) return out;
-  if (s.captureOverflow) {
-    out.frameGeometryError = `functional groups hold more than ${MAX_CAPTURED_FRAME_ITEMS} items (about ${Math.floor(MAX_CAPTURED_FRAME_ITEMS / ITEMS_PER_FRAME)} frames): too many to read`;
-    return out;
-  }
-  const raw = s.values.get(NUMBER_OF_FRAMES_TAG);
-  if (raw) ds.NumberOfFrames = buf.toString('latin1', raw.offset, raw.offset + Math.min(raw.length, 64)).replace(/[\0 ]+$/, '').trim();
+  if (s.sequences.size === 0) return out;
   try {
+    const ds: NaturalDataset = naturalItem({ values: new Map(), sequences: s.sequences }, littleEndian);
+    if (!hasFunctionalGroups(ds)) return out;
+    if (s.captureOverflow) {
+      out.frameGeometryError = `functional groups hold more than ${MAX_CAPTURED_FRAME_ITEMS} items (about ${Math.floor(MAX_CAPTURED_FRAME_ITEMS / ITEMS_PER_FRAME)} frames): too many to read`;
+      return out;
+    }
+    const raw = s.values.get(NUMBER_OF_FRAMES_TAG);
+    if (raw) ds.NumberOfFrames = buf.toString('latin1', raw.offset, raw.offset + Math.min(raw.length, 64)).replace(/[\0 ]+$/, '').trim();
     out.frames = readFrameFacts(ds).frames;
   } catch (err) {
     if (!(err instanceof FunctionalGroupsError)) throw err;
