@@ -13,6 +13,7 @@ export {
   type StudyForProcessing,
 } from './studies.js';
 export { recordReceivedInstance, recordReceivedInstances, recordReceivedInstancesPg, type ReceivedInstanceRecord, type IngestOutcome, type PgQueryable } from './ingest.js';
+export { storedFrames, StoredFramesError } from './ingest-frames.js';
 export { upsertModelVersion, beginInferenceRun, completeInferenceRun, failInferenceRun, getInferenceRun, type BeginRunResult } from './inference-runs.js';
 export { createReportWithOutbox, getDelivery, recordDeliveryAttempt, upsertDestination } from './reports.js';
 export type { StudyState, RunState, DeliveryState, Prisma } from './generated/prisma/client.js';

@@ -20,6 +20,11 @@ export interface ReceivedInstanceRecord extends InstanceIdentity {
 
 export type IngestOutcome = 'stored' | 'duplicate' | 'new-version';
 
+/** The per-frame facts as the `frames` column stores them (JSON text), or null for a single-frame image. */
+function framesJson(inst: ReceivedInstanceRecord): string | null {
+  return inst.frames && inst.frames.length > 0 ? JSON.stringify(inst.frames) : null;
+}
+
 /**
  * Commit one received instance: upsert Study/Series, insert the Instance row, bump the study's
  * quiet-period clock, reopen a processed study, and audit — one transaction, in one round trip
@@ -27,6 +32,7 @@ export type IngestOutcome = 'stored' | 'duplicate' | 'new-version';
  * only after this resolves (invariant 1), so its latency is ingest's throughput. A resend of
  * identical bytes is 'duplicate' (it still counts as activity for the quiet period); different
  * bytes under a known SOP Instance UID keep both rows, the newest current ('new-version').
+ * A multi-frame also records its frame count and per-frame facts (migration 20261206130000).
  */
 export async function recordReceivedInstance(db: Db | Tx, inst: ReceivedInstanceRecord, actor = 'scp'): Promise<IngestOutcome> {
   const patientIdHash = inst.patientId ? createHash('sha256').update(inst.patientId).digest('hex') : null;
@@ -39,7 +45,8 @@ export async function recordReceivedInstance(db: Db | Tx, inst: ReceivedInstance
       ${inst.modality ?? null}::text, ${inst.seriesDescription ?? null}::text, ${inst.seriesNumber ?? null}::integer,
       ${inst.bodyPartExamined ?? null}::text, ${inst.instanceNumber ?? null}::integer,
       ${floats(inst.imagePositionPatient)}::double precision[], ${floats(inst.imageOrientationPatient)}::double precision[],
-      ${inst.rows ?? null}::integer, ${inst.columns ?? null}::integer, ${patientIdHash}::text, ${actor}::text
+      ${inst.rows ?? null}::integer, ${inst.columns ?? null}::integer, ${patientIdHash}::text, ${actor}::text,
+      ${inst.numberOfFrames ?? null}::integer, ${framesJson(inst)}::jsonb, ${inst.frameGeometryError ?? null}::text
     ) AS outcome`;
   const outcome = rows[0]?.outcome;
   if (outcome !== 'stored' && outcome !== 'duplicate' && outcome !== 'new-version') {
@@ -58,7 +65,8 @@ const RECORD_BATCH_SQL = `
     x->>'bodyPartExamined', (x->>'instanceNumber')::integer,
     CASE WHEN jsonb_typeof(x->'ipp') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(x->'ipp')::double precision) END,
     CASE WHEN jsonb_typeof(x->'iop') = 'array' THEN ARRAY(SELECT jsonb_array_elements_text(x->'iop')::double precision) END,
-    (x->>'rows')::integer, (x->>'columns')::integer, x->>'patientIdHash', $2::text
+    (x->>'rows')::integer, (x->>'columns')::integer, x->>'patientIdHash', $2::text,
+    (x->>'numberOfFrames')::integer, CASE WHEN jsonb_typeof(x->'frames') = 'array' THEN x->'frames' END, x->>'frameGeometryError'
   ) AS outcome
   FROM jsonb_array_elements($1::jsonb) WITH ORDINALITY AS t(x, i)`;
 
@@ -86,6 +94,9 @@ function batchPayload(insts: ReceivedInstanceRecord[]): string {
       rows: inst.rows ?? null,
       columns: inst.columns ?? null,
       patientIdHash: inst.patientId ? createHash('sha256').update(inst.patientId).digest('hex') : null,
+      numberOfFrames: inst.numberOfFrames ?? null,
+      frames: inst.frames ?? null,
+      frameGeometryError: inst.frameGeometryError ?? null,
     })),
   );
 }

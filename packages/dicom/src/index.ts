@@ -16,10 +16,22 @@ export {
   type ScpPendingWrite,
 } from './scp/store-scp.js';
 export { createScpMetrics, type ScpMetrics } from './scp/metrics.js';
-export { identifyStoredInstance, type InstanceIdentity } from './scp/identify-instance.js';
+export { identifyStoredInstance, identifyPart10, type InstanceIdentity } from './scp/identify-instance.js';
 export { buildPart10Header, readPart10Layout, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from './scp/part10-meta.js';
 export { STORAGE_SOP_CLASSES, ACCEPTED_TRANSFER_SYNTAXES, VERIFICATION_SOP_CLASS } from './scp/sop-classes.js';
 export { ScpError, DatasetParseError, InvalidInstanceError, SopMismatchError, OutOfResourcesError } from './scp/errors.js';
 export { buildTestMrInstance, type TestMrInstanceOptions } from './scp/test-instance.js';
 export { personName, strings, UndecodableText, type Part10Header } from './header.js';
 export { CharsetError, decodeText, characterSetTerms, parsePersonName, formatPersonName, splitTextValues, CHARSET_TEXT_VRS, type PersonName } from './charset.js';
+export {
+  readFrameFacts,
+  readEnhancedMrFrames,
+  hasFunctionalGroups,
+  FunctionalGroupsError,
+  ENHANCED_MR_IMAGE_STORAGE,
+  MAX_FRAMES,
+  type FrameFacts,
+  type MultiFrameFacts,
+} from './enhanced.js';
+export { type FrameIdentity } from './scp/frame-geometry.js';
+export { buildTestEnhancedMrInstance, type TestEnhancedMrOptions } from './scp/test-enhanced-instance.js';

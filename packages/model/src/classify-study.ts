@@ -18,6 +18,8 @@ export const SERIES_ROLES: readonly SeriesRole[] = ['t1_sag', 't2_sag', 't2_ax']
 
 export interface StudyImage {
   sopInstanceUid: string;
+  /** 1-based frame number when the image is one frame of a multi-frame instance (Enhanced MR). */
+  frameNumber?: number;
   seriesInstanceUid: string;
   sopClassUid: string;
   role: SeriesRole;
@@ -27,6 +29,8 @@ export interface StudyImage {
 
 export interface ImageScore {
   sopInstanceUid: string;
+  /** As in {@link StudyImage}: the SR references this frame (Referenced Frame Number). */
+  frameNumber?: number;
   seriesInstanceUid: string;
   sopClassUid: string;
   role: SeriesRole;
@@ -52,11 +56,16 @@ function validateImages(images: readonly StudyImage[]): void {
     if (typeof img.sopInstanceUid !== 'string' || img.sopInstanceUid.length === 0) {
       throw new ModelInputError(`image ${i}: missing sopInstanceUid`, i);
     }
-    if (seen.has(img.sopInstanceUid)) {
-      // The same image twice would count twice in the study probability.
-      throw new ModelInputError(`image ${i}: duplicate sopInstanceUid ${img.sopInstanceUid}`, i);
+    if (img.frameNumber !== undefined && !(Number.isInteger(img.frameNumber) && img.frameNumber >= 1)) {
+      throw new ModelInputError(`image ${i} (${img.sopInstanceUid}): frameNumber ${String(img.frameNumber)} is not a 1-based frame number`, i);
     }
-    seen.add(img.sopInstanceUid);
+    // Frames of one multi-frame instance are distinct images; the same image twice is not.
+    const key = img.frameNumber === undefined ? img.sopInstanceUid : `${img.sopInstanceUid}#${img.frameNumber}`;
+    if (seen.has(key)) {
+      // The same image twice would count twice in the study probability.
+      throw new ModelInputError(`image ${i}: duplicate sopInstanceUid ${img.sopInstanceUid}${img.frameNumber === undefined ? '' : ` frame ${img.frameNumber}`}`, i);
+    }
+    seen.add(key);
     if (!SERIES_ROLES.includes(img.role)) throw new ModelInputError(`image ${i} (${img.sopInstanceUid}): unknown role "${String(img.role)}"`, i);
   });
 }
@@ -89,6 +98,7 @@ export async function classifyStudy(
   }
   const perImage = images.map((img, i) => ({
     sopInstanceUid: img.sopInstanceUid,
+    ...(img.frameNumber !== undefined ? { frameNumber: img.frameNumber } : {}),
     seriesInstanceUid: img.seriesInstanceUid,
     sopClassUid: img.sopClassUid,
     role: img.role,

@@ -62,11 +62,14 @@ export {
   type RoiBox,
   type PixelInput,
   type DicomImage,
+  type ReadDicomImageOptions,
   type ResampleWeights,
 } from './preprocess.js';
 export {
   selectSlices,
   selectSeries,
+  selectFrames,
+  selectSeriesFrames,
   sortInstances,
   slicePosition,
   centralIndices,
@@ -75,4 +78,7 @@ export {
   type SliceInstance,
   type SeriesForSelection,
   type SelectedSlices,
+  type SelectedFrames,
+  type ChosenSlice,
+  type SliceFrame,
 } from './slice-selection.js';

@@ -355,12 +355,20 @@ function str(dict: Record<string, DcmjsElement>, tag: string): string | undefine
   return typeof v === 'string' ? v.trim() : undefined;
 }
 
+/** Options of {@link readDicomImage}. */
+export interface ReadDicomImageOptions {
+  /** 0-based index of the frame to read in a multi-frame image (DICOM frame number − 1); default 0. */
+  frame?: number;
+}
+
 /**
  * Decodes a Part-10 file (uncompressed, single frame, monochrome) into stored pixels plus
  * geometry. Compressed transfer syntaxes are refused with a ModelInputError naming the UID, so
  * the caller can decode them elsewhere (e.g. dcmjs-codecs) and call preprocessImage() directly.
  */
-export function readDicomImage(bytes: Uint8Array | ArrayBuffer): DicomImage {
+export function readDicomImage(bytes: Uint8Array | ArrayBuffer, options: ReadDicomImageOptions = {}): DicomImage {
+  const frame = options.frame ?? 0;
+  if (!Number.isInteger(frame) || frame < 0) throw new ModelInputError(`frame index ${String(frame)} is not a 0-based frame index`);
   const ab = bytes instanceof ArrayBuffer ? bytes : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   let parsed: DcmjsDict;
   try {
@@ -387,7 +395,9 @@ export function readDicomImage(bytes: Uint8Array | ArrayBuffer): DicomImage {
   if (samples !== 1 || !photometric.startsWith('MONOCHROME')) {
     throw new ModelInputError(`${sop}: ${photometric} with ${samples} samples per pixel is not a monochrome image`);
   }
-  if (frames !== 1) throw new ModelInputError(`${sop}: multi-frame images (${frames} frames) are not part of the input contract`);
+  if (frame >= frames) throw new ModelInputError(`${sop}: frame index ${frame} is beyond its ${frames} frame(s)`);
+  // Frame 0 is the first frame's pixels (read below); later frames need the frame decoder of @ldh/dicom.
+  if (frame > 0) throw new ModelInputError(`${sop}: decoding frame ${frame + 1} of a ${frames}-frame image is not available yet`);
   const pixelValue = first(dict, '7FE00010');
   if (!(pixelValue instanceof ArrayBuffer)) throw new ModelInputError(`${sop}: no native pixel data`);
   const n = rows * columns;

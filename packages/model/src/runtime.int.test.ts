@@ -326,4 +326,17 @@ describe('classifyStudy', () => {
     await expect(classifyStudy(role, model)).rejects.toThrow(/unknown role "dwi"/);
     await expect(classifyStudy([], model)).rejects.toThrow(ModelInputError);
   });
+
+  it('scores frames of one multi-frame instance as separate images, carrying their frame numbers', async () => {
+    const frames: StudyImage[] = [3, 4].map((frameNumber, i) => ({ ...studyImages[2]!, sopClassUid: '1.2.840.10008.5.1.4.1.1.4.1', frameNumber, tensor: tensor(20 + i) }));
+    const r = await classifyStudy([studyImages[0]!, ...frames], model);
+    expect(r.perImage.map((p) => [p.sopInstanceUid, p.frameNumber])).toEqual([
+      ['2.25.1000', undefined],
+      ['2.25.1002', 3],
+      ['2.25.1002', 4],
+    ]);
+    expect(r.perImage[0]).not.toHaveProperty('frameNumber');
+    await expect(classifyStudy([...frames, { ...frames[1]! }], model)).rejects.toThrow(/image 2: duplicate sopInstanceUid 2\.25\.1002 frame 4/);
+    await expect(classifyStudy([{ ...frames[0]!, frameNumber: 0 }], model)).rejects.toThrow(/frameNumber 0 is not a 1-based frame number/);
+  });
 });

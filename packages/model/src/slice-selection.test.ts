@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ModelInputError } from './errors.js';
-import { centralIndices, selectSlices, slicePosition, spreadIndices, type SliceInstance, type SliceRole } from './slice-selection.js';
+import { centralIndices, selectFrames, selectSlices, slicePosition, spreadIndices, type SliceInstance, type SliceRole } from './slice-selection.js';
 
 const contract = { sliceSelection: { sagittalCentralSlices: 3, axialMaxSlices: 15 } };
 const SAG = [0, 1, 0, 0, 0, -1]; // normal = row × col = (−1, 0, 0)
@@ -54,5 +54,64 @@ describe('selectSlices (ldh-input-v2, same as v1)', () => {
 
   it('rejects an unknown role', () => {
     expect(() => selectSlices([{ role: 'dwi' as SliceRole, instances: [] }], contract)).toThrow(ModelInputError);
+  });
+});
+
+describe('selectFrames: multi-frame instances (Enhanced MR) select among their frames', () => {
+  /** One Enhanced MR instance whose frames are stored in scrambled order along x. */
+  const xs = [5, -3, 1, 9, -7, 3, -1];
+  const enhanced: SliceInstance = {
+    sopInstanceUid: 'e1',
+    instanceNumber: 1,
+    numberOfFrames: xs.length,
+    imagePositionPatient: [5, 0, 0], // frame 1's, as ingest stores it: must not be used for the frames
+    imageOrientationPatient: SAG,
+    frames: xs.map((x, k) => ({ frameNumber: k + 1, imagePositionPatient: [x, 0, 0], imageOrientationPatient: SAG })),
+  };
+
+  it('takes the central sagittal frames by their own positions and names the frame numbers', () => {
+    expect(selectFrames([{ role: 't2_sag', instances: [enhanced] }], contract)).toEqual({
+      t2_sag: [
+        { sopInstanceUid: 'e1', frameNumber: 6 },
+        { sopInstanceUid: 'e1', frameNumber: 3 },
+        { sopInstanceUid: 'e1', frameNumber: 7 },
+      ],
+    });
+  });
+
+  it('picks the same positions from frames as from the equivalent single-frame series', () => {
+    const ax = (k: number) => [0, 0, -5 * k];
+    const single = Array.from({ length: 25 }, (_, k) => ({ sopInstanceUid: `a${k}`, imagePositionPatient: ax(k), imageOrientationPatient: AX }));
+    const multi: SliceInstance = { sopInstanceUid: 'm', numberOfFrames: 25, frames: Array.from({ length: 25 }, (_, k) => ({ frameNumber: k + 1, imagePositionPatient: ax(k), imageOrientationPatient: AX })) };
+    const bySingle = selectSlices([{ role: 't2_ax', instances: single }], contract).t2_ax ?? [];
+    const byFrames = selectFrames([{ role: 't2_ax', instances: [multi] }], contract).t2_ax ?? [];
+    expect(byFrames.map((c) => `a${(c.frameNumber as number) - 1}`)).toEqual(bySingle);
+  });
+
+  it('mixes multi-frame and single-frame instances of one series; ties fall to UID, then frame number', () => {
+    const pair: SliceInstance = { sopInstanceUid: 'p', numberOfFrames: 2, frames: [1, 2].map((n) => ({ frameNumber: n, imagePositionPatient: [0, 0, 0], imageOrientationPatient: AX })) };
+    const one: SliceInstance = { sopInstanceUid: 'o', imagePositionPatient: [0, 0, 0], imageOrientationPatient: AX };
+    expect(selectFrames([{ role: 't2_ax', instances: [pair, one] }], contract).t2_ax).toEqual([{ sopInstanceUid: 'o' }, { sopInstanceUid: 'p', frameNumber: 1 }, { sopInstanceUid: 'p', frameNumber: 2 }]);
+  });
+
+  it('gives a one-frame Enhanced MR its frame number, and single-frame images none', () => {
+    const oneFrame: SliceInstance = { sopInstanceUid: 'f', numberOfFrames: 1, frames: [{ frameNumber: 1, imagePositionPatient: [0, 0, 0], imageOrientationPatient: AX }] };
+    expect(selectFrames([{ role: 't2_ax', instances: [oneFrame, { sopInstanceUid: 'g', numberOfFrames: 1 }] }], contract).t2_ax).toEqual([
+      { sopInstanceUid: 'f', frameNumber: 1 },
+      { sopInstanceUid: 'g' },
+    ]);
+  });
+
+  it('refuses a multi-frame without per-frame geometry, naming it and the ingest reason', () => {
+    const bare: SliceInstance = { sopInstanceUid: 'x', numberOfFrames: 4, frameGeometryError: 'PerFrameFunctionalGroupsSequence (5200,9230) has 3 items for 4 frames' };
+    expect(() => selectFrames([{ role: 't2_ax', instances: [bare] }], contract)).toThrow(ModelInputError);
+    expect(() => selectFrames([{ role: 't2_ax', instances: [bare] }], contract)).toThrow(
+      'x: multi-frame image (4 frames) without per-frame geometry: PerFrameFunctionalGroupsSequence (5200,9230) has 3 items for 4 frames',
+    );
+    expect(() => selectFrames([{ role: 't2_ax', instances: [{ sopInstanceUid: 'y', numberOfFrames: 3 }] }], contract)).toThrow(/y: multi-frame image \(3 frames\) without per-frame geometry$/);
+  });
+
+  it('selectSlices (UIDs only) refuses a chosen frame instead of repeating a UID', () => {
+    expect(() => selectSlices([{ role: 't2_sag', instances: [enhanced] }], contract)).toThrow(/e1: a frame of a multi-frame image was chosen; use selectFrames/);
   });
 });

@@ -9,10 +9,14 @@ import {
   transitionStudy,
   upsertModelVersion,
   appendAudit,
+  storedFrames,
+  StoredFramesError,
   type Prisma,
+  type StudyForProcessing,
 } from '@ldh/db';
-import { classifyStudy, ModelInputError, preprocessImage, readDicomImage, selectSlices, type LoadedModel, type SeriesRole, type StudyImage } from '@ldh/model';
+import { classifyStudy, ModelInputError, preprocessImage, readDicomImage, selectFrames, type LoadedModel, type SeriesRole, type StudyImage } from '@ldh/model';
 import { UnrecoverableError, type InferencePayload } from '@ldh/queue';
+import type { FrameFacts } from '@ldh/dicom';
 import type { PipelineDeps } from './deps.js';
 
 export interface InferenceDeps extends PipelineDeps {
@@ -44,15 +48,17 @@ export async function runInferenceJob(payload: InferencePayload, deps: Inference
     return { outcome: 'stale' };
   }
   const roleSeries = study.series.filter((s): s is typeof s & { role: SeriesRole } => s.role === 't1_sag' || s.role === 't2_sag' || s.role === 't2_ax');
-  const selected = selectSlices(
-    roleSeries.map((s) => ({
-      role: s.role,
-      instances: s.instances.map((i) => ({ sopInstanceUid: i.sopInstanceUid, imagePositionPatient: i.imagePositionPatient, imageOrientationPatient: i.imageOrientationPatient, instanceNumber: i.instanceNumber ?? undefined })),
-    })),
-    model.card.input,
-  );
-  const instancesByUid = new Map(roleSeries.flatMap((s) => s.instances.map((i) => [i.sopInstanceUid, { ...i, role: s.role, seriesInstanceUid: s.seriesInstanceUid }] as const)));
-  const chosen = (Object.entries(selected) as Array<[SeriesRole, string[]]>).flatMap(([, uids]) => uids.map((u) => instancesByUid.get(u)!)).filter(Boolean);
+  let chosen: ChosenImage[];
+  try {
+    chosen = chooseImages(roleSeries, model);
+  } catch (err) {
+    // A multi-frame without readable frame geometry (or a corrupt frames column): the study
+    // cannot be classified as received; fail it with the reason, as for bad pixels below.
+    if (!(err instanceof ModelInputError) && !(err instanceof StoredFramesError)) throw err;
+    const reason = `cannot select images: ${err.message}`;
+    await transitionStudy(db, { studyId: study.id, from: ['routed', 'inferring'], to: 'failed', actor: deps.actor, reason });
+    throw new UnrecoverableError(reason);
+  }
 
   const modelVersion = await upsertModelVersion(db, {
     name: model.card.name,
@@ -61,7 +67,7 @@ export async function runInferenceJob(payload: InferencePayload, deps: Inference
     placeholder: model.placeholder,
     card: model.card as unknown as Prisma.InputJsonValue,
   });
-  const { key, inputHash } = inferenceIdempotencyKey(study.studyInstanceUid, chosen.map((c) => c.sha256), model.card);
+  const { key, inputHash } = inferenceIdempotencyKey(study.studyInstanceUid, chosen.map(selectedInputId), model.card);
   const claim = await beginInferenceRun(db, { studyId: study.id, studyInstanceUid: study.studyInstanceUid, modelVersionId: modelVersion.id, idempotencyKey: key, inputHash, actor: deps.actor });
   if (claim.kind === 'already-done') {
     // Same input, same model: the existing report stands (invariant 3). Close this revision.
@@ -87,13 +93,17 @@ export async function runInferenceJob(payload: InferencePayload, deps: Inference
   try {
     images = [];
     for (const inst of chosen) {
-      const img = readDicomImage(await readFile(deps.store.pathOf(inst.storageKey)));
+      // `frame` is the 0-based index of the chosen frame (multi-frame instances only); awaited so
+      // the call stays right when readDicomImage becomes async (frame decoding in @ldh/dicom).
+      const bytes = await readFile(deps.store.pathOf(inst.storageKey));
+      const img = await (inst.frame ? readDicomImage(bytes, { frame: inst.frame.frameNumber - 1 }) : readDicomImage(bytes));
       images.push({
         sopInstanceUid: inst.sopInstanceUid,
+        ...(inst.frame ? { frameNumber: inst.frame.frameNumber } : {}),
         seriesInstanceUid: inst.seriesInstanceUid,
         sopClassUid: inst.sopClassUid,
         role: inst.role,
-        tensor: await preprocessImage(img, model.card.input, inst.role),
+        tensor: await preprocessImage(inst.frame ? withFrameFacts(img, inst.frame) : img, model.card.input, inst.role),
       });
     }
   } catch (err) {
@@ -129,6 +139,65 @@ export async function runInferenceJob(payload: InferencePayload, deps: Inference
   await deps.queues.report.add({ inferenceRunId: claim.runId, studyInstanceUid: study.studyInstanceUid }, { jobId: `report-${claim.runId}` });
   logger.info({ studyInstanceUid: study.studyInstanceUid, probability: result.study.probability, decision: result.study.decision, ...timings }, 'study classified');
   return { outcome: 'succeeded', runId: claim.runId, probability: result.study.probability };
+}
+
+type RoleSeries = StudyForProcessing['series'][number] & { role: SeriesRole };
+type InstanceRow = RoleSeries['instances'][number];
+
+/** An instance row chosen for classification, with the frame when it is one frame of a multi-frame. */
+export type ChosenImage = InstanceRow & { role: SeriesRole; seriesInstanceUid: string; frame?: FrameFacts };
+
+/**
+ * The images to classify, per the model's input contract: instances, or frames of multi-frame
+ * instances (Enhanced MR) placed by the per-frame geometry recorded at ingest.
+ */
+export function chooseImages(roleSeries: readonly RoleSeries[], model: Pick<LoadedModel, 'card'>): ChosenImage[] {
+  const framesByUid = new Map<string, FrameFacts[] | undefined>();
+  const selected = selectFrames(
+    roleSeries.map((s) => ({
+      role: s.role,
+      instances: s.instances.map((i) => {
+        const frames = storedFrames(i);
+        framesByUid.set(i.sopInstanceUid, frames);
+        return {
+          sopInstanceUid: i.sopInstanceUid,
+          imagePositionPatient: i.imagePositionPatient,
+          imageOrientationPatient: i.imageOrientationPatient,
+          instanceNumber: i.instanceNumber ?? undefined,
+          numberOfFrames: i.numberOfFrames,
+          frames,
+          frameGeometryError: i.frameGeometryError,
+        };
+      }),
+    })),
+    model.card.input,
+  );
+  const instancesByUid = new Map(roleSeries.flatMap((s) => s.instances.map((i) => [i.sopInstanceUid, { ...i, role: s.role, seriesInstanceUid: s.seriesInstanceUid }] as const)));
+  return (Object.values(selected) as Array<Array<{ sopInstanceUid: string; frameNumber?: number }>>).flatMap((picked) =>
+    picked.flatMap((c) => {
+      const inst = instancesByUid.get(c.sopInstanceUid);
+      if (!inst) return [];
+      const frame = c.frameNumber !== undefined ? framesByUid.get(c.sopInstanceUid)?.[c.frameNumber - 1] : undefined;
+      return [frame ? { ...inst, frame } : inst];
+    }),
+  );
+}
+
+/** The idempotency input of one chosen image: its bytes' sha256, plus `#frame` for a frame of a multi-frame. */
+export function selectedInputId(c: Pick<ChosenImage, 'sha256' | 'frame'>): string {
+  return c.frame ? `${c.sha256}#${c.frame.frameNumber}` : c.sha256;
+}
+
+/**
+ * An Enhanced MR keeps pixel spacing and rescale in its functional groups, not at the top level:
+ * take them from the frame's facts where the decoded image has none of its own.
+ */
+function withFrameFacts<T extends { pixelSpacing?: readonly number[] | undefined; rescaleSlope?: number; rescaleIntercept?: number }>(img: T, frame: FrameFacts): T {
+  const out = { ...img };
+  if (out.pixelSpacing === undefined && frame.pixelSpacing) out.pixelSpacing = frame.pixelSpacing;
+  if (frame.rescaleSlope !== undefined) out.rescaleSlope = frame.rescaleSlope;
+  if (frame.rescaleIntercept !== undefined) out.rescaleIntercept = frame.rescaleIntercept;
+  return out;
 }
 
 function round(ms: number): number {

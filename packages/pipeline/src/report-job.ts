@@ -55,7 +55,7 @@ async function writeReport(payload: ReportPayload, deps: ReportDeps): Promise<{ 
   if (run.state !== 'succeeded' || run.studyProbability === null || run.decision === null || run.threshold === null) {
     throw new UnrecoverableError(`inference run ${run.id} is ${run.state}; nothing to report`);
   }
-  const perImage = run.perImage as unknown as Array<{ sopInstanceUid: string; seriesInstanceUid: string; sopClassUid: string; role: SourceImageRef['role']; probability: number }>;
+  const perImage = run.perImage as unknown as Array<{ sopInstanceUid: string; frameNumber?: number; seriesInstanceUid: string; sopClassUid: string; role: SourceImageRef['role']; probability: number }>;
   const study = run.study;
   // Patient/study attributes are copied from a source instance at write time, never stored in our DB.
   const source = await deps.db.instance.findFirst({ where: { studyId: study.id, sopInstanceUid: { in: perImage.map((p) => p.sopInstanceUid) }, isCurrent: true } });
@@ -85,7 +85,15 @@ async function writeReport(payload: ReportPayload, deps: ReportDeps): Promise<{ 
     placeholder: mv.placeholder,
     softwareVersion: deps.identity.softwareVersion,
   };
-  const images: SourceImageRef[] = perImage.map((p) => ({ sopClassUid: p.sopClassUid, sopInstanceUid: p.sopInstanceUid, seriesInstanceUid: p.seriesInstanceUid, role: p.role, probability: p.probability }));
+  // frameNumber: the image was one frame of a multi-frame instance (Enhanced MR); the SR and KOS reference that frame.
+  const images: SourceImageRef[] = perImage.map((p) => ({
+    sopClassUid: p.sopClassUid,
+    sopInstanceUid: p.sopInstanceUid,
+    ...(p.frameNumber !== undefined ? { frameNumber: p.frameNumber } : {}),
+    seriesInstanceUid: p.seriesInstanceUid,
+    role: p.role,
+    probability: p.probability,
+  }));
   const now = run.finishedAt ?? new Date();
   const decision = run.decision === 'ldh' ? 'ldh' : 'healthy';
   const card = mv.card as { aggregation?: { method?: string } };

@@ -90,14 +90,38 @@ export function num(rel: RelationshipType, name: Code, numericValue: string, uni
   return withChildren(item, children);
 }
 
-/** IMAGE by reference; KOS items pass `name` undefined (TID 2010 forbids a concept name there). */
+/**
+ * IMAGE by reference; KOS items pass `name` undefined (TID 2010 forbids a concept name there).
+ * `frameNumbers` (1-based) restrict the reference to those frames of a multi-frame image:
+ * Referenced Frame Number (0008,1160), IS, 1-n, inside the Referenced SOP Sequence item.
+ */
 export function image(
   rel: RelationshipType,
   name: Code | undefined,
-  ref: { sopClassUid: string; sopInstanceUid: string },
+  ref: { sopClassUid: string; sopInstanceUid: string; frameNumbers?: readonly number[] },
   children?: ContentItem[],
 ): ContentItem {
   const item = named(rel, 'IMAGE', name);
-  item.ReferencedSOPSequence = [{ ReferencedSOPClassUID: ref.sopClassUid, ReferencedSOPInstanceUID: ref.sopInstanceUid }];
+  const sop: Record<string, unknown> = { ReferencedSOPClassUID: ref.sopClassUid, ReferencedSOPInstanceUID: ref.sopInstanceUid };
+  if (ref.frameNumbers !== undefined && ref.frameNumbers.length > 0) {
+    sop.ReferencedFrameNumber = ref.frameNumbers.length === 1 ? ref.frameNumbers[0] : [...ref.frameNumbers];
+  }
+  item.ReferencedSOPSequence = [sop];
   return withChildren(item, children);
+}
+
+/** The reference of one source image: its instance, and its frame when it is one frame of a multi-frame. */
+export function imageRef(img: { sopClassUid: string; sopInstanceUid: string; frameNumber?: number }): { sopClassUid: string; sopInstanceUid: string; frameNumbers?: number[] } {
+  return img.frameNumber === undefined
+    ? { sopClassUid: img.sopClassUid, sopInstanceUid: img.sopInstanceUid }
+    : { sopClassUid: img.sopClassUid, sopInstanceUid: img.sopInstanceUid, frameNumbers: [img.frameNumber] };
+}
+
+/**
+ * One entry per referenced instance, first-seen order (the evidence sequences list instances,
+ * never frames: several frames of one multi-frame are one evidence entry).
+ */
+export function distinctInstances<T extends { sopInstanceUid: string }>(images: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return images.filter((img) => (seen.has(img.sopInstanceUid) ? false : (seen.add(img.sopInstanceUid), true)));
 }

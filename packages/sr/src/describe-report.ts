@@ -17,7 +17,12 @@ interface Item {
   ContentSequence?: Item[] | Item;
   TextValue?: string;
   MeasuredValueSequence?: { NumericValue?: number | string | (number | string)[] }[] | { NumericValue?: number | string };
-  ReferencedSOPSequence?: { ReferencedSOPInstanceUID?: string }[] | { ReferencedSOPInstanceUID?: string };
+  ReferencedSOPSequence?: SopRef[] | SopRef;
+}
+/** A Referenced SOP Sequence item; Referenced Frame Number is IS (a number, or a list when 1-n). */
+interface SopRef {
+  ReferencedSOPInstanceUID?: string;
+  ReferencedFrameNumber?: number | string | (number | string)[];
 }
 interface RawCode {
   CodeValue?: string;
@@ -73,8 +78,10 @@ export function describeReport(bytes: Uint8Array): ReportDescription {
   const imageUids = new Set<string>();
   for (const group of children(library, CODES.imageLibraryGroup)) {
     for (const img of list(group.ContentSequence).filter((c) => c.ValueType === 'IMAGE')) {
-      const uid = list(img.ReferencedSOPSequence)[0]?.ReferencedSOPInstanceUID;
-      if (uid !== undefined) imageUids.add(uid);
+      const ref = list(img.ReferencedSOPSequence)[0];
+      const uid = ref?.ReferencedSOPInstanceUID;
+      // A frame of a multi-frame is its own image: count (instance, frame) pairs.
+      if (uid !== undefined) imageUids.add(ref?.ReferencedFrameNumber === undefined ? uid : `${uid}#${String(ref.ReferencedFrameNumber)}`);
     }
   }
   const measurements = need(child(ds, CODES.imagingMeasurements), 'Imaging Measurements container');

@@ -4,12 +4,12 @@
  * on those by hiding or deleting the referenced images (sr-content.md sec. 6).
  */
 import { CODES, SOP_CLASSES } from './codes.js';
-import { container, image, text } from './content-item.js';
+import { container, distinctInstances, image, text } from './content-item.js';
 import { dicomDate, dicomTime } from './dicom-format.js';
 import { characterSet, contributingEquipment, equipment, evidence, patientAndStudy, sopCommon } from './header.js';
 import { languageAndObserver } from './observer-context.js';
 import { writePart10 } from './part10.js';
-import { DEFAULT_KOS_SERIES_NUMBER, type KeyObjectInput } from './types.js';
+import { DEFAULT_KOS_SERIES_NUMBER, type KeyObjectInput, type SourceImageRef } from './types.js';
 import { assertNewObject, assertText, validateAlgorithm, validateImages, validateInstance, validateStudy } from './validate-input.js';
 
 /** Builds the Part-10 KOS flagging `images` with a free-text description. */
@@ -33,8 +33,9 @@ export function keyObjectSelectionDataset(input: KeyObjectInput): Record<string,
     [
       ...languageAndObserver(input.algorithm),
       text('CONTAINS', CODES.keyObjectDescription, input.description),
-      // Referenced items in a KOS carry no concept name (PixelMed: "forbidden").
-      ...input.images.map((img) => image('CONTAINS', undefined, img)),
+      // Referenced items in a KOS carry no concept name (PixelMed: "forbidden"). Key frames of one
+      // multi-frame instance go in one item listing them (Referenced Frame Number, 1-n).
+      ...keyImageRefs(input.images).map((ref) => image('CONTAINS', undefined, ref)),
     ],
     '2010',
   );
@@ -54,8 +55,27 @@ export function keyObjectSelectionDataset(input: KeyObjectInput): Record<string,
     InstanceNumber: input.instanceNumber ?? 1,
     ContentDate: dicomDate(when),
     ContentTime: dicomTime(when),
-    ...evidence(input.study.studyInstanceUid, input.images),
+    ...evidence(input.study.studyInstanceUid, distinctInstances(input.images)),
     ...root,
   };
   return { ...characterSet(body), ...body };
+}
+
+/**
+ * One reference per instance, first-seen order; the frames chosen of a multi-frame instance are
+ * listed in it, ascending. An instance referenced both whole and by frame is referenced whole.
+ */
+export function keyImageRefs(images: readonly SourceImageRef[]): Array<{ sopClassUid: string; sopInstanceUid: string; frameNumbers?: number[] }> {
+  const byUid = new Map<string, { sopClassUid: string; sopInstanceUid: string; frames: Set<number>; whole: boolean }>();
+  for (const img of images) {
+    const entry = byUid.get(img.sopInstanceUid) ?? { sopClassUid: img.sopClassUid, sopInstanceUid: img.sopInstanceUid, frames: new Set<number>(), whole: false };
+    if (img.frameNumber === undefined) entry.whole = true;
+    else entry.frames.add(img.frameNumber);
+    byUid.set(img.sopInstanceUid, entry);
+  }
+  return [...byUid.values()].map((e) =>
+    e.whole || e.frames.size === 0
+      ? { sopClassUid: e.sopClassUid, sopInstanceUid: e.sopInstanceUid }
+      : { sopClassUid: e.sopClassUid, sopInstanceUid: e.sopInstanceUid, frameNumbers: [...e.frames].sort((a, b) => a - b) },
+  );
 }

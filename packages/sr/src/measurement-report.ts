@@ -5,7 +5,7 @@
  */
 import { uidFromName } from '@ldh/dicom';
 import { CODES, DISC_CODES, SOP_CLASSES, type Code } from './codes.js';
-import { codeValue, container, image, num, text, uidRef, type ContentItem } from './content-item.js';
+import { codeValue, container, distinctInstances, image, imageRef, num, text, uidRef, type ContentItem } from './content-item.js';
 import { dicomDate, dicomTime, formatPercent, assertProbability } from './dicom-format.js';
 import { SrInputError } from './errors.js';
 import {
@@ -26,7 +26,7 @@ import {
   type SourceImageRef,
 } from './types.js';
 import { languageAndObserver } from './observer-context.js';
-import { assertNewObject, assertText, assertUid, validateAlgorithm, validateImages, validateInstance, validateStudy } from './validate-input.js';
+import { assertNewObject, assertText, assertUid, imageKey, validateAlgorithm, validateImages, validateInstance, validateStudy } from './validate-input.js';
 
 /** Tracking Identifier of the study-level group (per-level groups use the level, e.g. "L4-L5"). */
 export const STUDY_TRACKING_IDENTIFIER = 'LDH study';
@@ -83,7 +83,7 @@ export function measurementReportDataset(input: MeasurementReportInput): Record<
     ContentDate: dicomDate(when),
     ContentTime: dicomTime(when),
     PerformedProcedureCodeSequence: [],
-    ...evidence(study.studyInstanceUid, images),
+    ...evidence(study.studyInstanceUid, distinctInstances(images)),
     // SR Document Content: the root container's attributes live in the dataset itself.
     ...root,
   };
@@ -105,6 +105,7 @@ function validateReportInput(input: MeasurementReportInput): void {
   if (input.aggregation?.includes(';')) throw new SrInputError('aggregation', 'must not contain ";" (parameter separator)');
   assertNewObject(input.sopInstanceUid, input.seriesInstanceUid, input.images);
   const imageUids = new Set(input.images.map((i) => i.sopInstanceUid));
+  const imageKeys = new Set(input.images.map(imageKey));
   const levels = new Set<string>();
   (input.levels ?? []).forEach((l, i) => {
     const at = `levels[${i}]`;
@@ -115,6 +116,12 @@ function validateReportInput(input: MeasurementReportInput): void {
     // Every referenced image must be in the evidence sequence (dciodvfy error otherwise).
     if (l.sourceSopInstanceUid !== undefined && !imageUids.has(l.sourceSopInstanceUid)) {
       throw new SrInputError(`${at}.sourceSopInstanceUid`, `${l.sourceSopInstanceUid} is not one of the report's images`);
+    }
+    if (l.sourceFrameNumber !== undefined) {
+      if (l.sourceSopInstanceUid === undefined) throw new SrInputError(`${at}.sourceFrameNumber`, 'needs sourceSopInstanceUid');
+      if (!imageKeys.has(imageKey({ sopInstanceUid: l.sourceSopInstanceUid, frameNumber: l.sourceFrameNumber }))) {
+        throw new SrInputError(`${at}.sourceFrameNumber`, `frame ${l.sourceFrameNumber} of ${l.sourceSopInstanceUid} is not one of the report's images`);
+      }
     }
   });
 }
@@ -131,7 +138,7 @@ function imageLibrary(images: readonly SourceImageRef[]): ContentItem {
     image(
       'CONTAINS',
       CODES.source,
-      img,
+      imageRef(img),
       img.frameOfReferenceUid !== undefined ? [uidRef('HAS ACQ CONTEXT', CODES.frameOfReferenceUid, img.frameOfReferenceUid)] : undefined,
     ),
   );
@@ -162,7 +169,7 @@ function certainty(probability: number, field: string, sources: readonly SourceI
     CODES.certaintyOfFinding,
     formatPercent(probability, field),
     CODES.percent,
-    sources.map((s) => image('INFERRED FROM', CODES.sourceOfMeasurement, s)),
+    sources.map((s) => image('INFERRED FROM', CODES.sourceOfMeasurement, imageRef(s))),
   );
 }
 
@@ -189,7 +196,7 @@ function measurementGroup(parts: {
       codeValue('HAS CONCEPT MOD', CODES.findingSite, parts.site),
       ...algorithmRows(parts.input),
       ...parts.nums,
-      ...parts.sources.map((s) => image('CONTAINS', CODES.sourceOfMeasurement, s)),
+      ...parts.sources.map((s) => image('CONTAINS', CODES.sourceOfMeasurement, imageRef(s))),
       codeValue('CONTAINS', CODES.prolapsedLumbarDisc, decisionCode(parts.decision)),
     ],
     '1501',
@@ -225,7 +232,9 @@ function studyGroup(input: MeasurementReportInput): ContentItem {
 
 /** Per-level group: Finding Site from CID 7604; decision = probability >= threshold. */
 function levelGroup(input: MeasurementReportInput, level: LevelResult): ContentItem {
-  const source = input.images.find((i) => i.sopInstanceUid === level.sourceSopInstanceUid);
+  const source = input.images.find(
+    (i) => i.sopInstanceUid === level.sourceSopInstanceUid && (level.sourceFrameNumber === undefined || i.frameNumber === level.sourceFrameNumber),
+  );
   const sources = source !== undefined ? [source] : input.images;
   return measurementGroup({
     trackingIdentifier: level.level,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildKeyObjectSelection, buildMeasurementReport, describeReport, DISC_LEVELS, measurementReportDataset } from '@ldh/sr';
 import { writePart10 } from './part10.js';
-import { sampleAlgorithm, sampleImages, sampleKeyObjectInput, sampleReportInput } from './testing/sample-input.js';
+import { sampleAlgorithm, sampleEnhancedImages, sampleImages, sampleKeyObjectInput, sampleReportInput } from './testing/sample-input.js';
 
 // Real validators: dciodvfy (dicom3tools) checks the IOD, dsrdump (DCMTK) parses the SR tree
 // with its relationship constraints, dcmdump shows the bytes as another toolkit decodes them.
@@ -72,6 +72,10 @@ describe('measurement report against DICOM validators', () => {
       seriesNumber: 42,
       instanceNumber: 3,
     }),
+    'frames of Enhanced MR images (Referenced Frame Number)': sampleReportInput({
+      images: sampleEnhancedImages(),
+      levels: [{ level: 'L4-L5', probability: 0.9, sourceSopInstanceUid: sampleEnhancedImages()[2]!.sopInstanceUid, sourceFrameNumber: 8 }],
+    }),
   };
 
   for (const [name, input] of Object.entries(cases)) {
@@ -83,6 +87,15 @@ describe('measurement report against DICOM validators', () => {
       expect(dump).toContain(`"Algorithm Parameters")="threshold=0.5; aggregation=mean;${input.algorithm.placeholder ? ' PLACEHOLDER MODEL' : ''}"`);
     });
   }
+
+  it('references frames as dsrdump reads them (Image Library and INFERRED FROM)', () => {
+    const file = save('sr-frames-dump.dcm', buildMeasurementReport(sampleReportInput({ images: sampleEnhancedImages(), levels: [] })));
+    const dump = expectParsableSr(file);
+    for (const frame of [7, 8, 12]) {
+      expect(dump).toContain(`<contains IMAGE:(,,"Source")=(MRe image,,${frame})>`);
+      expect(dump).toContain(`<inferred from IMAGE:(,,"Source of Measurement")=(MRe image,,${frame})>`);
+    }
+  });
 
   it('would see a broken SR: dciodvfy reports the missing Type 1 attributes', () => {
     const ds = measurementReportDataset(sampleReportInput());
@@ -129,5 +142,16 @@ describe('key object selection against DICOM validators', () => {
     expect(dump).toContain('<CONTAINER:(,,"Of Interest")=SEPARATE>');
     expect(dump).toContain('"Key Object Description")="AI: suspected LDH at L4-L5, L5-S1"');
     expect(dump.match(/<contains IMAGE:=\(MR image,\)>/g)).toHaveLength(2);
+  });
+
+  it('passes dciodvfy and dsrdump with frames of a multi-frame image in one reference', () => {
+    const file = save('kos-frames.dcm', buildKeyObjectSelection(sampleKeyObjectInput({ images: sampleEnhancedImages() })));
+    expectValidIod(file);
+    const dump = expectParsableSr(file);
+    // dsrdump +Pl prints an image reference as "(class,instance,frames)" (UIDs shortened away).
+    expect(dump).toContain('<contains IMAGE:=(MRe image,,7,8)>');
+    expect(dump).toContain('<contains IMAGE:=(MRe image,,12)>');
+    expect(dump).toContain('<contains IMAGE:=(MR image,)>');
+    expect(run('dcmdump', ['+P', 'ReferencedFrameNumber', file]).out.match(/\(0008,1160\) IS \[[^\]]*\]/g)).toEqual(['(0008,1160) IS [7\\8]', '(0008,1160) IS [12]']);
   });
 });

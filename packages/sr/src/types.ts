@@ -38,6 +38,12 @@ export interface SourceImageRef {
   role: ImageRole;
   probability: number;
   frameOfReferenceUid?: string;
+  /**
+   * 1-based frame number when the image is one frame of a multi-frame instance (Enhanced MR):
+   * written as Referenced Frame Number (0008,1160) in every reference to it (PS3.3 C.18.3,
+   * Image Reference Macro: required when the reference is to some frames, not all).
+   */
+  frameNumber?: number;
 }
 
 /** Disc levels, cranial to caudal. */
@@ -49,6 +55,8 @@ export interface LevelResult {
   level: DiscLevel;
   probability: number;
   sourceSopInstanceUid?: string;
+  /** With `sourceSopInstanceUid`: which frame of that multi-frame instance (one of the report's images). */
+  sourceFrameNumber?: number;
 }
 
 /**
@@ -118,7 +126,7 @@ export interface ReportDescription {
   /** The study NUM divided by 100 (so rounded to 0.001). */
   studyProbability: number;
   decision: Decision;
-  /** Distinct images in the Image Library. */
+  /** Distinct images in the Image Library (each frame of a multi-frame counts once). */
   imageCount: number;
   levels: { level: DiscLevel; probability: number; decision: Decision }[];
   algorithmName: string;

@@ -69,7 +69,12 @@ export function validateStudy(study: SourceStudyHeader): void {
   assertVr(study.patientSex, 'study.patientSex', pattern(/^[MFO]$/, 'sex (M, F or O)'));
 }
 
-/** Images: at least one, valid UIDs, known role, probability in [0, 1], no duplicate instance. */
+/** What makes a source image distinct: its instance, and its frame for a frame of a multi-frame. */
+export function imageKey(img: { sopInstanceUid: string; frameNumber?: number }): string {
+  return img.frameNumber === undefined ? img.sopInstanceUid : `${img.sopInstanceUid}#${img.frameNumber}`;
+}
+
+/** Images: at least one, valid UIDs, known role, probability in [0, 1], frame numbers >= 1, no duplicate image (instance or frame). */
 export function validateImages(images: readonly SourceImageRef[]): void {
   if (!Array.isArray(images) || images.length === 0) throw new SrInputError('images', 'at least one source image is required');
   const seen = new Set<string>();
@@ -81,8 +86,12 @@ export function validateImages(images: readonly SourceImageRef[]): void {
     if (img.frameOfReferenceUid !== undefined) assertUid(img.frameOfReferenceUid, `${at}.frameOfReferenceUid`);
     if (!ROLES.has(img.role)) throw new SrInputError(`${at}.role`, `unknown role ${JSON.stringify(img.role)}`);
     assertProbability(img.probability, `${at}.probability`);
-    if (seen.has(img.sopInstanceUid)) throw new SrInputError(`${at}.sopInstanceUid`, `duplicate image ${img.sopInstanceUid}`);
-    seen.add(img.sopInstanceUid);
+    if (img.frameNumber !== undefined && !(Number.isInteger(img.frameNumber) && img.frameNumber >= 1 && img.frameNumber <= 2147483647)) {
+      throw new SrInputError(`${at}.frameNumber`, `must be a 1-based frame number, got ${String(img.frameNumber)}`);
+    }
+    const key = imageKey(img);
+    if (seen.has(key)) throw new SrInputError(`${at}.sopInstanceUid`, `duplicate image ${img.sopInstanceUid}${img.frameNumber === undefined ? '' : ` frame ${img.frameNumber}`}`);
+    seen.add(key);
   });
 }
 

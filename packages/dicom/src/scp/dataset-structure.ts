@@ -18,6 +18,36 @@ export interface DatasetStructure {
   topLevelElements: number;
   /** Where the values of the requested top-level tags are (defined-length elements only). */
   values: Map<number, { vr: string | undefined; offset: number; length: number }>;
+  /** Items of the captured top-level sequences ({@link CaptureSpec}), e.g. the functional groups. */
+  sequences: Map<number, CapturedItem[]>;
+  /** True when more items than {@link CaptureSpec.maxItems} were met: capture stopped there (the walk did not). */
+  captureOverflow: boolean;
+}
+
+/** A value copied out of a captured sequence item (`bytes` undefined when longer than the spec allows). */
+export interface CapturedValue {
+  vr: string | undefined;
+  length: number;
+  bytes?: Buffer;
+}
+
+/** One item of a captured sequence: its wanted values and its captured nested sequences. */
+export interface CapturedItem {
+  values: Map<number, CapturedValue>;
+  sequences: Map<number, CapturedItem[]>;
+}
+
+/**
+ * Which nested content the walk copies out while it passes: the items of `sequences` (at the top
+ * level and, recursively, inside captured items; defined or undefined length, also as UN or in
+ * implicit VR, where a listed tag is taken to be a sequence) and, inside those items, the values
+ * of `values`. Bounded: at most `maxItems` items in all and `maxValueBytes` per copied value.
+ */
+export interface CaptureSpec {
+  sequences: ReadonlySet<number>;
+  values: ReadonlySet<number>;
+  maxItems: number;
+  maxValueBytes: number;
 }
 
 /** The dataset does not parse as a sequence of DICOM elements; the message names the tag and offset. */
@@ -52,12 +82,32 @@ export interface Bytes {
   subarray(start: number, end: number): Buffer;
 }
 
+const NO_CAPTURE: CaptureSpec = { sequences: new Set(), values: new Set(), maxItems: 0, maxValueBytes: 0 };
+
 class Walker {
+  /** Captured items so far (bounded by `capture.maxItems`). */
+  private capturedItems = 0;
+  overflow = false;
+
   constructor(
     private readonly buf: Bytes,
     private readonly le: boolean,
     private readonly wanted: ReadonlySet<number>,
+    private readonly capture: CaptureSpec = NO_CAPTURE,
   ) {}
+
+  /** A new capture target for one more item, or undefined once the bound is reached. */
+  newItem(list: CapturedItem[] | undefined): CapturedItem | undefined {
+    if (!list) return undefined;
+    if (this.capturedItems >= this.capture.maxItems) {
+      this.overflow = true;
+      return undefined;
+    }
+    this.capturedItems += 1;
+    const item: CapturedItem = { values: new Map(), sequences: new Map() };
+    list.push(item);
+    return item;
+  }
 
   u16(pos: number): number {
     return this.le ? this.buf.readUInt16LE(pos) : this.buf.readUInt16BE(pos);
@@ -86,6 +136,7 @@ class Walker {
     depth: number,
     untilItemDelim: boolean,
     top?: DatasetStructure,
+    into?: CapturedItem,
   ): number {
     if (depth > MAX_DEPTH) throw new DatasetStructureError(`sequences nested deeper than ${MAX_DEPTH}`);
     while (pos < end) {
@@ -118,8 +169,18 @@ class Walker {
         valuePos = pos + 8;
       }
       if (top) top.topLevelElements += 1;
+      // A sequence whose items we copy values out of (top level, or inside a captured item).
+      const captured = (top !== undefined || into !== undefined) && this.capture.sequences.has(tag) && (!explicitVr || vr === 'SQ' || vr === 'UN');
+      let list: CapturedItem[] | undefined;
+      if (captured) {
+        const owner = top ? top.sequences : (into as CapturedItem).sequences;
+        list = owner.get(tag) ?? [];
+        owner.set(tag, list);
+      }
       if (len === UNDEFINED) {
-        if (tag === PIXEL_DATA || (explicitVr && vr !== 'SQ' && vr !== 'UN')) {
+        if (captured) {
+          pos = this.walkItems(valuePos, end, vr === 'UN' ? false : explicitVr, depth + 1, false, tag, list);
+        } else if (tag === PIXEL_DATA || (explicitVr && vr !== 'SQ' && vr !== 'UN')) {
           // Encapsulated pixel data (or any undefined-length OB): fragments until the sequence delimiter.
           pos = this.walkItems(valuePos, end, explicitVr, depth + 1, true, tag);
         } else {
@@ -129,6 +190,14 @@ class Walker {
       } else {
         this.need(valuePos, len, end, `value of ${hexTag(tag)}`);
         if (top && this.wanted.has(tag)) top.values.set(tag, { vr, offset: valuePos, length: len });
+        if (captured) {
+          // A defined-length sequence: its items end exactly at the value's end.
+          this.walkDefinedItems(valuePos, valuePos + len, vr === 'UN' ? false : explicitVr, depth + 1, tag, list);
+        } else if (into && this.capture.values.has(tag)) {
+          const value: CapturedValue = { vr, length: len };
+          if (len <= this.capture.maxValueBytes) value.bytes = this.buf.subarray(valuePos, valuePos + len);
+          into.values.set(tag, value);
+        }
         pos = valuePos + len;
       }
     }
@@ -136,19 +205,39 @@ class Walker {
     return pos;
   }
 
-  /** Items of an undefined-length sequence or encapsulated pixel data, up to the sequence delimiter. */
-  walkItems(pos: number, end: number, explicitVr: boolean, depth: number, fragments: boolean, owner: number): number {
+  /** Items of an undefined-length sequence or encapsulated pixel data, up to the sequence delimiter (captured into `list` when given). */
+  walkItems(pos: number, end: number, explicitVr: boolean, depth: number, fragments: boolean, owner: number, list?: CapturedItem[]): number {
     for (;;) {
       this.need(pos, 8, end, `item header in ${hexTag(owner)}`);
       const tag = this.tag(pos);
       const len = this.u32(pos + 4);
       if (tag === SEQ_DELIM) return pos + 8;
       if (tag !== ITEM) throw new DatasetStructureError(`expected an item in ${hexTag(owner)} at offset ${pos}, found ${hexTag(tag)}`);
+      const into = this.newItem(list);
       if (len === UNDEFINED) {
         if (fragments) throw new DatasetStructureError(`undefined-length fragment in ${hexTag(owner)} at offset ${pos}`);
-        pos = this.walkElements(pos + 8, end, explicitVr, depth, true);
+        pos = this.walkElements(pos + 8, end, explicitVr, depth, true, undefined, into);
       } else {
         this.need(pos + 8, len, end, `item of ${hexTag(owner)}`);
+        if (into) this.walkElements(pos + 8, pos + 8 + len, explicitVr, depth, false, undefined, into);
+        pos = pos + 8 + len;
+      }
+    }
+  }
+
+  /** Items of a defined-length sequence spanning exactly `[pos, end)`, captured into `list`. */
+  walkDefinedItems(pos: number, end: number, explicitVr: boolean, depth: number, owner: number, list: CapturedItem[] | undefined): void {
+    while (pos < end) {
+      this.need(pos, 8, end, `item header in ${hexTag(owner)}`);
+      const tag = this.tag(pos);
+      const len = this.u32(pos + 4);
+      if (tag !== ITEM) throw new DatasetStructureError(`expected an item in ${hexTag(owner)} at offset ${pos}, found ${hexTag(tag)}`);
+      const into = this.newItem(list);
+      if (len === UNDEFINED) {
+        pos = this.walkElements(pos + 8, end, explicitVr, depth, true, undefined, into);
+      } else {
+        this.need(pos + 8, len, end, `item of ${hexTag(owner)}`);
+        this.walkElements(pos + 8, pos + 8 + len, explicitVr, depth, false, undefined, into);
         pos = pos + 8 + len;
       }
     }
@@ -159,15 +248,19 @@ class Walker {
  * Checks that `buf[start..]` is a complete dataset in the given encoding (values are skipped,
  * not read: with a {@link FileBytes} only element headers come off the disk); throws
  * {@link DatasetStructureError} naming the tag and offset otherwise. Records where the values
- * of the `wanted` top-level tags are, so identifying attributes need no second parser.
+ * of the `wanted` top-level tags are, so identifying attributes need no second parser, and copies
+ * out the nested content `capture` asks for (functional groups) in the same pass.
  */
 export function checkDatasetStructure(
   buf: Bytes,
   start: number,
   encoding: DatasetEncoding,
   wanted: ReadonlySet<number> = new Set(),
+  capture?: CaptureSpec,
 ): DatasetStructure {
-  const result: DatasetStructure = { topLevelElements: 0, values: new Map() };
-  new Walker(buf, encoding.littleEndian, wanted).walkElements(start, buf.length, encoding.explicitVr, 0, false, result);
+  const result: DatasetStructure = { topLevelElements: 0, values: new Map(), sequences: new Map(), captureOverflow: false };
+  const walker = new Walker(buf, encoding.littleEndian, wanted, capture);
+  walker.walkElements(start, buf.length, encoding.explicitVr, 0, false, result);
+  result.captureOverflow = walker.overflow;
   return result;
 }

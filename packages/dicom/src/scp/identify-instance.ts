@@ -5,10 +5,15 @@ import { isValidUid } from '../uid.js';
 import { checkDatasetStructure, DatasetStructureError, type Bytes, type DatasetEncoding, type DatasetStructure } from './dataset-structure.js';
 import { DatasetParseError, InvalidInstanceError } from './errors.js';
 import { FileBytes } from './file-bytes.js';
+import { frameIdentityOf, FUNCTIONAL_GROUPS_CAPTURE, NUMBER_OF_FRAMES_TAG, type FrameIdentity } from './frame-geometry.js';
 import { readPart10Layout } from './part10-meta.js';
 
-/** Identifying attributes of a received instance (no PHI: PatientID etc. are never read out). */
-export interface InstanceIdentity {
+/**
+ * Identifying attributes of a received instance (no PHI: PatientID etc. are never read out).
+ * A multi-frame with functional groups (Enhanced MR) also gets its per-frame facts
+ * ({@link FrameIdentity}); its top-level position/orientation are then frame 1's.
+ */
+export interface InstanceIdentity extends FrameIdentity {
   sopInstanceUid: string;
   sopClassUid: string;
   studyInstanceUid: string;
@@ -68,9 +73,12 @@ function layoutOf(file: Buffer): { datasetOffset: number; transferSyntaxUid: str
   }
 }
 
+/** Top-level tags the walk records: the identity's plus the frame count. */
+const WANTED_WITH_FRAMES: ReadonlySet<number> = new Set([...WANTED, NUMBER_OF_FRAMES_TAG]);
+
 function walk(buf: Bytes, start: number, ts: string): DatasetStructure {
   try {
-    return checkDatasetStructure(buf, start, encodingOf(ts), WANTED);
+    return checkDatasetStructure(buf, start, encodingOf(ts), WANTED_WITH_FRAMES, FUNCTIONAL_GROUPS_CAPTURE);
   } catch (err) {
     if (err instanceof DatasetStructureError) throw new DatasetParseError(err.message, { cause: err });
     throw err;
@@ -167,6 +175,25 @@ function decodeIdentity(buf: Bytes, s: DatasetStructure, ts: string): InstanceId
 }
 
 /**
+ * {@link decodeIdentity} plus the per-frame facts of a multi-frame with functional groups. An
+ * Enhanced MR has no top-level ImagePositionPatient/ImageOrientationPatient: frame 1's stand in,
+ * so consumers of the instance row that know nothing of frames still see its plane.
+ */
+function decodeWithFrames(buf: Bytes, s: DatasetStructure, ts: string): InstanceIdentity {
+  const identity = decodeIdentity(buf, s, ts);
+  const frames = frameIdentityOf(buf, s, ts !== TS_EXPLICIT_BE);
+  if (frames.numberOfFrames !== undefined) identity.numberOfFrames = frames.numberOfFrames;
+  if (frames.frameGeometryError !== undefined) identity.frameGeometryError = frames.frameGeometryError;
+  if (frames.frames) {
+    identity.frames = frames.frames;
+    const first = frames.frames[0];
+    if (identity.imagePositionPatient === undefined && first?.imagePositionPatient) identity.imagePositionPatient = first.imagePositionPatient;
+    if (identity.imageOrientationPatient === undefined && first?.imageOrientationPatient) identity.imageOrientationPatient = first.imageOrientationPatient;
+  }
+  return identity;
+}
+
+/**
  * Checks that a Part-10 image in memory holds one complete dataset (every element header is
  * walked, sequences and encapsulated pixel data followed, deflate inflated) and extracts the
  * attributes the pipeline routes on. Throws {@link DatasetParseError} (0xC000) or
@@ -190,9 +217,9 @@ export function identifyDataset(dataset: Buffer, transferSyntaxUid: string): Ins
     } catch (err) {
       throw new DatasetParseError(`deflated dataset does not inflate: ${(err as Error).message}`, { cause: err });
     }
-    return decodeIdentity(inflated, walk(inflated, 0, ts), ts);
+    return decodeWithFrames(inflated, walk(inflated, 0, ts), ts);
   }
-  return decodeIdentity(dataset, walk(dataset, 0, ts), ts);
+  return decodeWithFrames(dataset, walk(dataset, 0, ts), ts);
 }
 
 /** Bytes read to find the file meta header's end (it is a few hundred bytes in practice). */
@@ -227,7 +254,7 @@ export function identifyFile(path: string): { identity: InstanceIdentity; bytesR
       identity = identifyDataset(bytes.subarray(layout.datasetOffset, bytes.length), layout.transferSyntaxUid);
     } else {
       const ts = layout.transferSyntaxUid;
-      identity = decodeIdentity(bytes, walk(bytes, layout.datasetOffset, ts), ts);
+      identity = decodeWithFrames(bytes, walk(bytes, layout.datasetOffset, ts), ts);
     }
     return { identity, bytesRead: bytes.bytesRead };
   } finally {

@@ -24,6 +24,20 @@ export function sampleImages(): SourceImageRef[] {
   }));
 }
 
+/**
+ * Source images from Enhanced MR (multi-frame) series: frames 7 and 8 of one T2 sagittal
+ * instance, frame 12 of a T2 axial instance, and one single-frame T1 sagittal instance.
+ */
+export function sampleEnhancedImages(): SourceImageRef[] {
+  const t2 = { sopClassUid: SOP_CLASSES.enhancedMrImage, sopInstanceUid: uid('emr-t2-sag'), seriesInstanceUid: uid('emr-series-t2'), role: 't2_sag' as const };
+  return [
+    { sopClassUid: SOP_CLASSES.mrImage, sopInstanceUid: uid('emr-t1-single'), seriesInstanceUid: uid('emr-series-t1'), role: 't1_sag', probability: 0.7 },
+    { ...t2, frameNumber: 7, probability: 0.93 },
+    { ...t2, frameNumber: 8, probability: 0.88 },
+    { sopClassUid: SOP_CLASSES.enhancedMrImage, sopInstanceUid: uid('emr-t2-ax'), seriesInstanceUid: uid('emr-series-ax'), role: 't2_ax', frameNumber: 12, probability: 0.55 },
+  ];
+}
+
 export function sampleAlgorithm(overrides: Partial<AlgorithmIdentity> = {}): AlgorithmIdentity {
   return {
     name: 'LDH-DualAttention',

@@ -8,7 +8,7 @@ interface Node {
   TextValue?: string;
   UID?: string;
   MeasuredValueSequence?: { NumericValue: string; MeasurementUnitsCodeSequence: { CodeValue: string }[] }[];
-  ReferencedSOPSequence?: { ReferencedSOPInstanceUID: string }[];
+  ReferencedSOPSequence?: { ReferencedSOPInstanceUID: string; ReferencedFrameNumber?: number | number[] }[];
   ContentTemplateSequence?: { TemplateIdentifier: string }[];
 }
 
@@ -25,7 +25,11 @@ export function line(n: Node): string {
   else if (n.ValueType === 'NUM') {
     const m = n.MeasuredValueSequence?.[0];
     value = ` = ${m?.NumericValue} ${m?.MeasurementUnitsCodeSequence[0]?.CodeValue}`;
-  } else if (n.ValueType === 'IMAGE') value = ` = ${n.ReferencedSOPSequence?.[0]?.ReferencedSOPInstanceUID}`;
+  } else if (n.ValueType === 'IMAGE') {
+    const ref = n.ReferencedSOPSequence?.[0];
+    const frames = ref?.ReferencedFrameNumber;
+    value = ` = ${ref?.ReferencedSOPInstanceUID}${frames === undefined ? '' : `#${[frames].flat().join(',')}`}`;
+  }
   else if (n.ValueType === 'CONTAINER' && n.ContentTemplateSequence) value = ` [TID ${n.ContentTemplateSequence[0]?.TemplateIdentifier}]`;
   return `${n.RelationshipType ?? 'ROOT'} ${n.ValueType} ${concept}${value}`;
 }
