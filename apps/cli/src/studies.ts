@@ -38,10 +38,10 @@ export function formatStudyShow(view: StudyWithRouting): string {
   lines.push('', `Routing (revision ${r.revision}, ${r.verdict}, ${r.createdAt.toISOString()})`);
   if (d.anatomy) lines.push(`  anatomy   ${d.anatomy.lumbar === true ? 'lumbar' : d.anatomy.lumbar === false ? 'not lumbar' : 'unknown'} by ${d.anatomy.source}: ${d.anatomy.detail}`);
   lines.push(`  roles     ${(['t1_sag', 't2_sag', 't2_ax'] as const).map((role) => `${role}=${d.roles[role] ? `series ${d.series.find((s) => s.seriesInstanceUid === d.roles[role])?.seriesNumber ?? '?'}` : '-'}`).join('  ')}`);
-  lines.push('', `  ${pad('#', 4)}${pad('description', 24)}${pad('plane', 9)}${pad('weighting', 9)}${pad('role', 7)}${pad('score', 5)}verdict`);
+  lines.push('', `  ${pad('#', 4)}${pad('description', 24)}${pad('plane', 9)}${pad('weighting', 10)}${pad('role', 7)}${pad('score', 6)}verdict`);
   for (const s of d.series) {
     const chosen = s.accepted ? 'accepted' : 'rejected';
-    lines.push(`  ${pad(String(s.seriesNumber ?? '?'), 4)}${pad(s.description ?? '(none)', 24)}${pad(s.plane, 9)}${pad(s.weighting, 9)}${pad(s.role ?? '-', 7)}${pad(String(s.score), 5)}${chosen}`);
+    lines.push(`  ${pad(String(s.seriesNumber ?? '?'), 4)}${pad(s.description ?? '(none)', 24)}${pad(s.plane, 9)}${pad(s.weighting, 10)}${pad(s.role ?? '-', 7)}${pad(String(s.score), 6)}${chosen}`);
     lines.push(`       ${s.seriesInstanceUid}`);
     for (const why of s.reasons) lines.push(`       - ${why}`);
   }
