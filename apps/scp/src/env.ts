@@ -27,6 +27,7 @@ export const scpEnvSchema = z.object({
   LDH_SCP_PORT: envFields.port.default(defaults.scpPort),
   LDH_ALLOWED_PEERS: peers.default([]),
   LDH_QUIET_PERIOD_MS: envFields.positiveInt.default(defaults.quietPeriodMs),
+  LDH_EARLY_SETTLE_MS: z.coerce.number().int().min(0).default(defaults.earlySettleMs),
   LDH_SCP_MAX_ASSOCIATIONS: envFields.positiveInt.default(32),
   // 128 KiB, the most dcmtk accepts (4096..131072): dataset PDUs are streamed, not assembled, so
   // larger PDUs only mean less per-PDU work for sender and receiver (bench/ingest).

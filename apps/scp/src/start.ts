@@ -73,8 +73,8 @@ export async function startScp(env: ScpEnv, opts: { logger?: Logger; db?: Db } =
     minFreeBytes: env.LDH_MIN_FREE_BYTES,
   });
   const { port } = await scp.listen();
-  const settler = startSettler({ db, queues, logger, actor }, { quietPeriodMs: env.LDH_QUIET_PERIOD_MS });
-  logger.info({ port, aeTitle: env.LDH_AE_TITLE, host: env.LDH_SCP_HOST, quietPeriodMs: env.LDH_QUIET_PERIOD_MS, tls: Boolean(tls) }, 'scp listening');
+  const settler = startSettler({ db, queues, logger, actor }, { quietPeriodMs: env.LDH_QUIET_PERIOD_MS, ...(env.LDH_EARLY_SETTLE_MS > 0 ? { earlySettleMs: env.LDH_EARLY_SETTLE_MS } : {}) });
+  logger.info({ port, aeTitle: env.LDH_AE_TITLE, host: env.LDH_SCP_HOST, quietPeriodMs: env.LDH_QUIET_PERIOD_MS, earlySettleMs: env.LDH_EARLY_SETTLE_MS, tls: Boolean(tls) }, 'scp listening');
   return {
     port,
     async stop() {

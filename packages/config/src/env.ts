@@ -51,6 +51,8 @@ export const defaults = {
   scpPort: 11112,
   aeTitle: 'LDH_TRIAGE',
   quietPeriodMs: 15_000,
+  /** Short quiet period after which a study holding all three roles settles early (0: timer only). */
+  earlySettleMs: 3_000,
   storageDir: '.ldh/storage',
 } as const;
 

@@ -6,10 +6,13 @@ export {
   transitionStudy,
   findStudiesToSettle,
   markStudySettled,
+  findEarlySettleCandidates,
+  loadStudySeriesRecords,
   loadStudyForProcessing,
   setSeriesRoles,
   listStudies,
   type SettledStudy,
+  type EarlySettleCandidate,
   type StudyForProcessing,
 } from './studies.js';
 export { recordReceivedInstance, recordReceivedInstances, recordReceivedInstancesPg, type ReceivedInstanceRecord, type IngestOutcome, type PgQueryable } from './ingest.js';
@@ -21,3 +24,11 @@ export { createScratchDatabase, pingDatabase, ensureDatabase } from './testing.j
 export { createIngestSink, type PostgresIngestSink, type IngestSinkOptions, type AssociationSummaryRecord } from './ingest-sink.js';
 export { referencedSha256s } from './store-recovery.js';
 export { reconcileInstanceStore, MISSING_FILE_REASON, type ReconcilableStore, type ReconcileOptions, type StoreReconciliation } from './store-reconcile.js';
+export {
+  recordRoutingDecision,
+  getStudyWithRouting,
+  type StoredRoutingDecision,
+  type RoutingVerdict,
+  type HeaderFailure,
+  type StudyWithRouting,
+} from './routing-decisions.js';

@@ -63,11 +63,58 @@ export async function findStudiesToSettle(db: Db, quietPeriodMs: number, now = n
   return rows.map((r) => ({ studyId: r.id, studyInstanceUid: r.studyInstanceUid, revision: r.revision, priority: r.priority }));
 }
 
+/** A receiving study quiet for the short period but not yet the long one. */
+export interface EarlySettleCandidate extends SettledStudy {
+  lastInstanceAt: Date;
+}
+
+/**
+ * Studies quiet for at least `earlySettleMs` but less than `quietPeriodMs`: they may settle
+ * early once their content holds every role (the settler checks; completeness by content).
+ */
+export async function findEarlySettleCandidates(db: Db, earlySettleMs: number, quietPeriodMs: number, now = new Date(), limit = 100): Promise<EarlySettleCandidate[]> {
+  const rows = await db.study.findMany({
+    where: { state: 'receiving', lastInstanceAt: { lte: new Date(now.getTime() - earlySettleMs), gt: new Date(now.getTime() - quietPeriodMs) } },
+    orderBy: { lastInstanceAt: 'asc' },
+    take: limit,
+    select: { id: true, studyInstanceUid: true, revision: true, priority: true, lastInstanceAt: true },
+  });
+  return rows.map((r) => ({ studyId: r.id, studyInstanceUid: r.studyInstanceUid, revision: r.revision, priority: r.priority, lastInstanceAt: r.lastInstanceAt }));
+}
+
+/**
+ * The series of a study as the database knows them (names, SOP classes, per-instance geometry):
+ * routing facts without reading a file.
+ */
+export async function loadStudySeriesRecords(db: Db, studyId: string) {
+  return db.series.findMany({
+    where: { studyId },
+    orderBy: { seriesNumber: 'asc' },
+    select: {
+      seriesInstanceUid: true,
+      modality: true,
+      seriesDescription: true,
+      bodyPartExamined: true,
+      seriesNumber: true,
+      instances: { where: { isCurrent: true }, select: { sopClassUid: true, imagePositionPatient: true, imageOrientationPatient: true } },
+    },
+  });
+}
+
 /**
  * Mark a study settled, only if no instance arrived since it was found (lastInstanceAt unchanged
  * relative to the cutoff) — otherwise the quiet period restarts and this returns false.
+ * `quietPeriodMs` is the period that elapsed: the long one, or the short one of an early settle
+ * (`trigger: 'content'`, recorded in the audit event with the roles found).
  */
-export async function markStudySettled(db: Db, study: SettledStudy, quietPeriodMs: number, actor: string, now = new Date()): Promise<boolean> {
+export async function markStudySettled(
+  db: Db,
+  study: SettledStudy,
+  quietPeriodMs: number,
+  actor: string,
+  now = new Date(),
+  trigger: { by: 'quiet-period' } | { by: 'content'; roles: Record<string, string> } = { by: 'quiet-period' },
+): Promise<boolean> {
   const cutoff = new Date(now.getTime() - quietPeriodMs);
   return db.$transaction(async (tx) => {
     const { count } = await tx.study.updateMany({
@@ -89,6 +136,8 @@ export async function markStudySettled(db: Db, study: SettledStudy, quietPeriodM
         instanceCount: s.instanceCount,
         receiveSpanMs: s.lastInstanceAt.getTime() - s.firstInstanceAt.getTime(),
         quietPeriodMs,
+        settledBy: trigger.by,
+        ...(trigger.by === 'content' ? { roles: trigger.roles } : {}),
       },
     });
     return true;

@@ -1,7 +1,39 @@
 export { newUid, uidFromName, isValidUid } from './uid.js';
 export { readPart10, str, nums, DicomParseError, type NaturalDataset } from './header.js';
 export { storeFiles, isStoreSuccess, StoreAssociationError, type StoreTarget, type StoreResult } from './scu.js';
-export { routeStudy, planeFromOrientation, weightingOf, type SeriesFacts, type RouteDecision, type SeriesRole, type Plane, type Weighting } from './routing.js';
+export {
+  routeStudy,
+  planeFromOrientation,
+  weightingOf,
+  weightingFromParameters,
+  timingLimits,
+  assessSeries,
+  stackGeometry,
+  tokenize,
+  readTerms,
+  regionsOf,
+  seriesFactsFromHeader,
+  seriesFactsFromRecords,
+  instanceContextOf,
+  DEFAULT_ROUTING_OPTIONS,
+  SERIES_ROLES,
+  MR_IMAGE_SOP_CLASSES,
+  type SeriesFacts,
+  type SeriesInstanceContext,
+  type SeriesRecord,
+  type RouteDecision,
+  type AnatomyVerdict,
+  type SeriesVerdict,
+  type SeriesAssessment,
+  type RoutingOptions,
+  type SeriesRole,
+  type Plane,
+  type StackGeometry,
+  type Weighting,
+  type SequenceParameters,
+  type TimingLimits,
+  type Region,
+} from './routing/index.js';
 export { dimse, quietDimseLogs } from './dimse.js';
 export {
   createStoreScp,

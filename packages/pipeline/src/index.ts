@@ -1,5 +1,5 @@
 export type { PipelineDeps, PipelineQueues } from './deps.js';
-export { settleDueStudies, startSettler, requeueSettledStudies } from './settler.js';
+export { settleDueStudies, startSettler, requeueSettledStudies, type SettleOptions, type EarlySettleMemo } from './settler.js';
 export { runRouteJob } from './route-job.js';
 export { runInferenceJob, inferenceIdempotencyKey, type InferenceDeps, type InferenceOutcome } from './inference-job.js';
 export { runReportJob, storeBytes, type ReportDeps, type WriterIdentity } from './report-job.js';

@@ -1,67 +1,72 @@
 import { readFile } from 'node:fs/promises';
-import { loadStudyForProcessing, setSeriesRoles, transitionStudy } from '@ldh/db';
-import { nums, readPart10, routeStudy, str, type SeriesFacts } from '@ldh/dicom';
+import { loadStudyForProcessing, recordRoutingDecision, setSeriesRoles, transitionStudy, type HeaderFailure, type StoredRoutingDecision } from '@ldh/db';
+import { instanceContextOf, readPart10, routeStudy, seriesFactsFromHeader, type SeriesFacts } from '@ldh/dicom';
 import type { StudyRoutePayload } from '@ldh/queue';
 import type { PipelineDeps } from './deps.js';
 
+/** File-system errors worth a retry (the job throws, BullMQ backs off); anything else is bad input. */
+const TRANSIENT_IO = new Set(['EMFILE', 'ENFILE', 'EIO', 'EAGAIN', 'EBUSY', 'ETIMEDOUT']);
+
+/** The study's reason when a header could not be read: it names the series and the error. */
+function headerFailureReason(failures: HeaderFailure[], routedWithout: string): string {
+  const [first, ...rest] = failures;
+  return `cannot read header of series ${first!.seriesInstanceUid}: ${first!.error}${rest.length > 0 ? ` (and ${rest.length} more series)` : ''}; routing without it: ${routedWithout}`;
+}
+
 /**
  * Route a settled study: decide whether it is a lumbar spine MRI and which series are T1 sag,
- * T2 sag and T2 ax. One header per series is read from disk (TR/TE are not in the database);
- * pixels are never loaded here.
+ * T2 sag and T2 ax. One header per series is read from disk (TR/TE, ImageType and descriptions
+ * are not all in the database); pixels are never loaded here. A header that cannot be read or
+ * decoded is never routed on database facts alone: it is named in the decision, and if the
+ * study cannot be routed without it the study fails with that reason (not "missing series").
  */
-export async function runRouteJob(payload: StudyRoutePayload, deps: PipelineDeps): Promise<{ outcome: 'routed' | 'skipped' | 'stale'; reason?: string }> {
+export async function runRouteJob(payload: StudyRoutePayload, deps: PipelineDeps): Promise<{ outcome: 'routed' | 'skipped' | 'failed' | 'stale'; reason?: string }> {
   const study = await loadStudyForProcessing(deps.db, payload.studyId);
   if (study.revision !== payload.revision || study.state !== 'settled') {
     deps.logger.info({ studyInstanceUid: study.studyInstanceUid, state: study.state, revision: study.revision, jobRevision: payload.revision }, 'route job is stale; ignoring');
     return { outcome: 'stale' };
   }
   const facts: SeriesFacts[] = [];
+  const headerFailures: HeaderFailure[] = [];
   for (const s of study.series) {
-    const first = s.instances[Math.floor(s.instances.length / 2)] ?? s.instances[0];
-    let tr: number | undefined;
-    let te: number | undefined;
-    let extra: string[] = [];
-    if (first) {
-      try {
-        const { dataset } = readPart10(await readFile(deps.store.pathOf(first.storageKey)), { headerOnly: true });
-        tr = nums(dataset, 'RepetitionTime')?.[0];
-        te = nums(dataset, 'EchoTime')?.[0];
-        extra = [str(dataset, 'StudyDescription'), str(dataset, 'ProtocolName')].filter((x): x is string => Boolean(x));
-      } catch (err) {
-        deps.logger.warn({ seriesInstanceUid: s.seriesInstanceUid, err: (err as Error).message }, 'cannot read series header; routing on database facts');
-      }
+    const representative = s.instances[Math.floor(s.instances.length / 2)];
+    if (!representative) continue;
+    try {
+      const { dataset } = readPart10(await readFile(deps.store.pathOf(representative.storageKey)), { headerOnly: true });
+      facts.push(seriesFactsFromHeader(dataset, instanceContextOf(s)));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code && TRANSIENT_IO.has(code)) throw err;
+      const error = (err as Error).message ?? String(err);
+      headerFailures.push({ seriesInstanceUid: s.seriesInstanceUid, seriesNumber: s.seriesNumber, error });
+      deps.logger.warn({ studyInstanceUid: study.studyInstanceUid, seriesInstanceUid: s.seriesInstanceUid, sopInstanceUid: representative.sopInstanceUid, err: error }, 'cannot read series header');
     }
-    facts.push({
-      seriesInstanceUid: s.seriesInstanceUid,
-      modality: s.modality,
-      seriesDescription: s.seriesDescription,
-      bodyPartExamined: s.bodyPartExamined,
-      seriesNumber: s.seriesNumber,
-      instanceCount: s.instances.length,
-      imageOrientationPatient: first?.imageOrientationPatient ?? null,
-      repetitionTime: tr ?? null,
-      echoTime: te ?? null,
-      extraDescriptions: extra,
-    });
   }
   const decision = routeStudy(facts);
-  const bySeriesUid = new Map(study.series.map((s) => [s.seriesInstanceUid, s.id]));
-  const roles = decision.classified.map((c) => ({ seriesId: bySeriesUid.get(c.seriesInstanceUid)!, role: c.role }));
-  const summary = decision.classified.map((c) => ({ seriesInstanceUid: c.seriesInstanceUid, plane: c.plane, weighting: c.weighting, role: c.role }));
-  if (decision.kind === 'skip') {
-    await deps.db.$transaction(async (tx) => {
-      await setSeriesRoles(tx, roles);
-      await transitionStudy(deps.db, { studyId: study.id, from: ['settled'], to: 'skipped', actor: deps.actor, reason: decision.reason, details: { series: summary } }, tx);
-    });
-    deps.logger.info({ studyInstanceUid: study.studyInstanceUid, reason: decision.reason }, 'study skipped');
-    return { outcome: 'skipped', reason: decision.reason };
-  }
+  const verdict = decision.kind === 'route' ? 'route' : headerFailures.length > 0 ? 'failed' : 'skip';
+  const reason = decision.kind === 'route' ? null : verdict === 'failed' ? headerFailureReason(headerFailures, decision.reason) : decision.reason;
+  const stored: StoredRoutingDecision = { verdict, reason, roles: decision.roles, anatomy: decision.anatomy, series: decision.series, headerFailures };
+  // The audit event carries the decision: each series' role, score, accepted and why (UIDs, no PHI).
+  const details = {
+    roles: decision.roles,
+    anatomy: { lumbar: decision.anatomy.lumbar, source: decision.anatomy.source, detail: decision.anatomy.detail },
+    series: decision.series.map((v) => ({ seriesInstanceUid: v.seriesInstanceUid, seriesNumber: v.seriesNumber, role: v.role, score: v.score, accepted: v.accepted, reasons: v.reasons })),
+    ...(headerFailures.length > 0 ? { headerFailures } : {}),
+  };
+  const chosen = new Set(Object.values(decision.roles));
+  const roleOf = new Map(decision.series.map((v) => [v.seriesInstanceUid, v.role]));
+  // Only the chosen series carry a role; other candidates of the same kind, and unread series, are "other".
+  const roles = study.series.map((s) => ({ seriesId: s.id, role: chosen.has(s.seriesInstanceUid) ? (roleOf.get(s.seriesInstanceUid) ?? 'other') : 'other' }));
+  const to = verdict === 'route' ? 'routed' : verdict === 'failed' ? 'failed' : 'skipped';
   await deps.db.$transaction(async (tx) => {
-    // Only the chosen series carry a role; other candidates of the same kind are "other".
-    const chosen = new Set(Object.values(decision.roles));
-    await setSeriesRoles(tx, decision.classified.map((c) => ({ seriesId: bySeriesUid.get(c.seriesInstanceUid)!, role: chosen.has(c.seriesInstanceUid) ? c.role : 'other' })));
-    await transitionStudy(deps.db, { studyId: study.id, from: ['settled'], to: 'routed', actor: deps.actor, details: { roles: decision.roles } }, tx);
+    await setSeriesRoles(tx, roles);
+    await recordRoutingDecision(tx, { studyId: study.id, revision: study.revision, decision: stored });
+    await transitionStudy(deps.db, { studyId: study.id, from: ['settled'], to, actor: deps.actor, reason, details }, tx);
   });
+  if (verdict !== 'route') {
+    deps.logger.info({ studyInstanceUid: study.studyInstanceUid, state: to, reason }, `study ${to}`);
+    return { outcome: verdict === 'failed' ? 'failed' : 'skipped', reason: reason! };
+  }
   await deps.queues.inference.add(
     { studyId: study.id, studyInstanceUid: study.studyInstanceUid, revision: study.revision },
     { jobId: `inference-${study.id}-${study.revision}`, ...(study.priority > 0 ? { priority: study.priority } : {}) },
