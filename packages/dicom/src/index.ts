@@ -21,3 +21,4 @@ export { buildPart10Header, readPart10Layout, IMPLEMENTATION_CLASS_UID, IMPLEMEN
 export { STORAGE_SOP_CLASSES, ACCEPTED_TRANSFER_SYNTAXES, VERIFICATION_SOP_CLASS } from './scp/sop-classes.js';
 export { ScpError, DatasetParseError, InvalidInstanceError, SopMismatchError, OutOfResourcesError } from './scp/errors.js';
 export { buildTestMrInstance, type TestMrInstanceOptions } from './scp/test-instance.js';
+export { decodeFrame, PixelDecodeError, DECODABLE_TRANSFER_SYNTAXES, describeTransferSyntax, type DecodedFrame, type DecodeFrameOptions, type CodecSet } from './pixels/index.js';
