@@ -62,6 +62,7 @@ export {
   type RoiBox,
   type PixelInput,
   type DicomImage,
+  type ReadDicomImageOptions,
   type ResampleWeights,
 } from './preprocess.js';
 export {

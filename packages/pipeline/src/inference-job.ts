@@ -87,7 +87,7 @@ export async function runInferenceJob(payload: InferencePayload, deps: Inference
   try {
     images = [];
     for (const inst of chosen) {
-      const img = readDicomImage(await readFile(deps.store.pathOf(inst.storageKey)));
+      const img = await readDicomImage(await readFile(deps.store.pathOf(inst.storageKey)));
       images.push({
         sopInstanceUid: inst.sopInstanceUid,
         seriesInstanceUid: inst.seriesInstanceUid,
