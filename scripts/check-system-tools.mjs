@@ -13,6 +13,8 @@ const tools = [
   { bin: 'Orthanc', pkg: 'orthanc' },
   { bin: 'redis-server', pkg: 'redis-server' },
   { bin: 'openssl', pkg: 'openssl' },
+  { bin: 'opj_compress', pkg: 'libopenjp2-tools' }, // JPEG 2000 encoder/decoder for pixel-decoding tests
+  { bin: 'ojph_compress', pkg: 'openjph-tools' }, // HTJ2K encoder/decoder for pixel-decoding tests
 ];
 const pythonModules = [
   { mod: 'torch', pkg: 'python3-torch' },

@@ -3,7 +3,7 @@ import type { TestImage } from './encode.js';
 /**
  * A deterministic MR-like test image: a bright ellipse (body) with darker round structures, a
  * smooth bias field and a little noise, scaled to the full range of `bitsStored` (two's
- * complement range when signed). Smooth content like this is what codecs meet in practice;
+ * complement range when signed; the first two pixels of each frame are the range's ends). Smooth content like this is what codecs meet in practice;
  * pure noise would not exercise prediction or transforms.
  */
 export function syntheticImage(opts: {
@@ -42,6 +42,10 @@ export function syntheticImage(opts: {
         pixels[f * rows * columns + r * columns + c] = val;
       }
     }
+    // Full range in every frame: dcmtk's lossy JPEG encoder scales min..max to the sample range
+    // (its +sp default, recorded nowhere), which is the identity only for a full-range image.
+    pixels[f * rows * columns] = lo;
+    pixels[f * rows * columns + 1] = hi;
   }
   return {
     rows,
