@@ -318,8 +318,8 @@ const dcmjs = require('dcmjs') as {
 dcmjs.log?.setLevel?.('error');
 
 /**
- * Transfer syntaxes readDicomImage decodes: every one @ldh/dicom decodes (the name predates
- * compressed support and is kept for callers).
+ * Transfer syntaxes readDicomImage decodes: every one @ldh/dicom decodes.
+ * @deprecated The name predates compressed support; use DECODABLE_TRANSFER_SYNTAXES from @ldh/dicom.
  */
 export const UNCOMPRESSED_TRANSFER_SYNTAXES: readonly string[] = DECODABLE_TRANSFER_SYNTAXES;
 
