@@ -36,7 +36,7 @@ interface EmscriptenDecoder {
   getFrameInfo(): { width: number; height: number; bitsPerSample: number; componentCount: number; isSigned?: boolean };
   delete(): void;
 }
-type DecoderModule = Record<string, new () => EmscriptenDecoder>;
+type DecoderModule = Record<string, new () => EmscriptenDecoder> & { getExceptionMessage?: (ptr: number) => [string, string] | string };
 interface EmscriptenOptions {
   wasmBinary: Uint8Array;
   print: (text: string) => void;
@@ -70,7 +70,16 @@ async function runEmscripten(pkg: string, js: string, wasm: string, cls: string,
   const decoder = new Decoder();
   try {
     decoder.getEncodedBuffer(encoded.length).set(encoded);
-    decoder.decode();
+    try {
+      decoder.decode();
+    } catch (err) {
+      // C++ exceptions arrive as pointers: turn them into the codec's own message.
+      if (typeof err === 'number' && mod.getExceptionMessage) {
+        const m = mod.getExceptionMessage(err);
+        throw new Error(Array.isArray(m) ? m.filter(Boolean).join(': ') : m, { cause: err });
+      }
+      throw err;
+    }
     const info = decoder.getFrameInfo();
     // The decoded buffer is a view into wasm memory: copy it out before the decoder is freed.
     const bytes = decoder.getDecodedBuffer().slice();

@@ -214,15 +214,27 @@ describe('decodeFrame: multi-frame', () => {
     }
   });
 
-  it('a codestream cut short is a PixelDecodeError, not a crash or a hang', async () => {
-    const stream = await transcodeWithDcmtk(writeNativeDicom(IMAGES['unsigned 12 of 16'] as TestImage), 'dcmcjpls', ['+el']);
-    // Keep the header, drop most of the pixel data: rebuild with half of the codestream.
-    const f = await decodeFrame(stream);
-    expect(f.rows).toBe(96);
-    const j2k = await encodeJ2k(IMAGES['unsigned 12 of 16'] as TestImage);
-    const cut = writeEncapsulatedDicom(IMAGES['unsigned 12 of 16'] as TestImage, '1.2.840.10008.1.2.4.90', [[j2k.subarray(0, 2 * Math.floor(j2k.length / 4))]]);
-    const err = await decodeFrame(cut).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(PixelDecodeError);
-    expect((err as Error).message).toMatch(/1\.2\.840\.10008\.1\.2\.4\.90 \(JPEG 2000 Image Compression \(Lossless Only\)\)/);
+  it('a codestream cut short, or one whose size disagrees with Rows/Columns, is a PixelDecodeError naming the transfer syntax', async () => {
+    const img = IMAGES['unsigned 12 of 16'] as TestImage;
+    const jls = await transcodeWithDcmtk(writeNativeDicom(img), 'dcmcjpls', ['+el']);
+    const jlsStream = (await import('./dataset.js')).readPixelDataset(jls).pixelData;
+    if (jlsStream.kind !== 'encapsulated') throw new Error('dcmcjpls wrote native data');
+    const half = (s: Uint8Array): Uint8Array => s.subarray(0, 2 * Math.floor(s.length / 4));
+    const cases: Array<[string, Uint8Array, RegExp]> = [
+      ['1.2.840.10008.1.2.4.80', half(jlsStream.items[0] as Uint8Array), /no EOI marker at its end: it was cut short/],
+      ['1.2.840.10008.1.2.4.90', half(await encodeJ2k(img)), /the JPEG 2000 codestream has no EOC marker at its end: it was cut short/],
+      ['1.2.840.10008.1.2.4.201', half(await encodeHtj2k(img)), /the HTJ2K codestream has no EOC marker at its end: it was cut short/],
+    ];
+    for (const [ts, stream, reason] of cases) {
+      const err = await decodeFrame(writeEncapsulatedDicom(img, ts, [[stream]])).catch((e: unknown) => e);
+      expect(err, ts).toBeInstanceOf(PixelDecodeError);
+      expect((err as PixelDecodeError).transferSyntaxUid).toBe(ts);
+      expect((err as Error).message).toContain(`${ts} (`);
+      expect((err as Error).message, (err as Error).message).toMatch(reason);
+    }
+    // The JPEG 2000 stream of a 96x80 image in a file that says 48x40.
+    const small = { ...img, rows: 48, columns: 40 };
+    const err = await decodeFrame(writeEncapsulatedDicom(small, '1.2.840.10008.1.2.4.90', [[await encodeJ2k(img)]])).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/the JPEG 2000 SIZ header says 80x96 with 1 component\(s\); the dataset says 40x48/);
   });
 });

@@ -8,7 +8,7 @@ import { decodeHtj2k, decodeJpeg2000, decodeJpeg8, decodeJpegLossless, decodeJpe
 import { readPixelDataset, type PixelDataset } from './dataset.js';
 import { PixelDecodeError } from './errors.js';
 import { encapsulatedFrames, joinFragments, nativeFrameBytes } from './frames.js';
-import { describeJpegFrame, readJpegFrameHeader } from './jpeg-markers.js';
+import { describeJpegFrame, readJ2kSize, readJpegFrameHeader } from './jpeg-markers.js';
 import { decodeRleFrame } from './rle.js';
 import { describeTransferSyntax, pixelEncodingOf, DECODABLE_TRANSFER_SYNTAXES, type PixelEncoding } from './transfer-syntax.js';
 
@@ -51,8 +51,11 @@ type Fail = (msg: string, cause?: unknown) => never;
 export async function decodeFrame(bytes: Uint8Array, frameIndex = 0, options: DecodeFrameOptions = {}): Promise<DecodedFrame> {
   const ds = readPixelDataset(bytes);
   const ts = ds.transferSyntaxUid;
+  const where = `${describeTransferSyntax(ts)}, frame ${frameIndex + 1} of ${ds.numberOfFrames}`;
+  // Every message names the SOP Instance UID and the transfer syntax (UID and name).
   const fail: Fail = (msg, cause) => {
-    throw new PixelDecodeError(`${ds.sopInstanceUid ?? '(no SOPInstanceUID)'}: ${msg}`, { transferSyntaxUid: ts, sopInstanceUid: ds.sopInstanceUid }, cause === undefined ? undefined : { cause });
+    const text = msg.includes(describeTransferSyntax(ts)) ? msg : `${msg} (${where})`;
+    throw new PixelDecodeError(`${ds.sopInstanceUid ?? '(no SOPInstanceUID)'}: ${text}`, { transferSyntaxUid: ts, sopInstanceUid: ds.sopInstanceUid }, cause === undefined ? undefined : { cause });
   };
   const encoding = pixelEncodingOf(ts);
   if (encoding === 'unsupported') {
@@ -65,27 +68,26 @@ export async function decodeFrame(bytes: Uint8Array, frameIndex = 0, options: De
   if (!Number.isInteger(frameIndex) || frameIndex < 0 || frameIndex >= ds.numberOfFrames) {
     fail(`frame index ${frameIndex} is outside 0..${ds.numberOfFrames - 1}`);
   }
-  const where = `${describeTransferSyntax(ts)}, frame ${frameIndex + 1} of ${ds.numberOfFrames}`;
   let pixels: DecodedFrame['pixels'];
   if (ds.pixelData.kind === 'native') {
     const raw = nativeFrameBytes(ds, ds.pixelData.bytes, frameIndex);
     if (!raw) {
       const need = Math.ceil((ds.numberOfFrames * ds.rows * ds.columns * ds.bitsAllocated) / 8);
-      fail(`native pixel data is ${ds.pixelData.bytes.length} bytes, ${ds.numberOfFrames} frame(s) of ${ds.rows}x${ds.columns}x${ds.bitsAllocated} bits need ${need} (${where})`);
+      fail(`native pixel data is ${ds.pixelData.bytes.length} bytes, ${ds.numberOfFrames} frame(s) of ${ds.rows}x${ds.columns}x${ds.bitsAllocated} bits need ${need}`);
     }
     pixels = fromNative(ds, raw as Uint8Array, frameIndex, encoding === 'native-be');
   } else {
     const grouped = encapsulatedFrames(ds, ds.pixelData.items, encoding);
-    if (typeof grouped === 'string') fail(`${grouped} (${where})`);
+    if (typeof grouped === 'string') fail(grouped as string);
     const codestream = joinFragments((grouped as Uint8Array[][])[frameIndex] as Uint8Array[]);
     let out: CodecOutput;
     try {
       out = await decodeCodestream(ds, encoding, codestream, options.codecs ?? 'cornerstone', fail);
     } catch (err) {
       if (err instanceof PixelDecodeError) throw err;
-      fail(`the codec failed: ${codecMessage(err)} (${where})`, err);
+      fail(`the codec failed: ${codecMessage(err)}`, err);
     }
-    pixels = fromCodec(ds, out!, where, fail);
+    pixels = fromCodec(ds, out!, fail);
   }
   const attrs = ds.frame(frameIndex);
   const frame: DecodedFrame = {
@@ -137,6 +139,9 @@ async function decodeCodestream(ds: PixelDataset, encoding: PixelEncoding, codes
       // The codestream's SOF marker, not the UID, says which process wrote it (files are mislabelled in the wild).
       const sof = readJpegFrameHeader(codestream);
       if (!sof) return fail('the pixel data is not a JPEG codestream (no SOI/SOF marker)');
+      checkSize(ds, sof.width, sof.height || ds.rows, sof.components, `JPEG ${describeJpegFrame(sof)}`, fail);
+      // CharLS (cornerstone build) spends seconds on a cut-short stream before it fails.
+      if (sof.marker === 0xf7 && !endsWithEoi(codestream)) return fail('the JPEG-LS codestream has no EOI marker at its end: it was cut short');
       if (sof.marker === 0xf7) return codecs === 'dcmjs-codecs' ? decodeWithDcmjsCodecs('jpeg-ls', codestream, layout) : decodeJpegLs(codestream);
       if (codecs === 'dcmjs-codecs') return decodeWithDcmjsCodecs('jpeg', codestream, layout);
       if (sof.marker === 0xc3) return decodeJpegLossless(codestream);
@@ -145,9 +150,17 @@ async function decodeCodestream(ds: PixelDataset, encoding: PixelEncoding, codes
       if ((sof.marker === 0xc1 || sof.marker === 0xc2) && sof.precision === 12) return decodeWithDcmjsCodecs('jpeg', codestream, layout);
       return fail(`JPEG ${describeJpegFrame(sof)} is not decodable here`);
     }
-    case 'jpeg-2000':
+    case 'jpeg-2000': {
+      const siz = readJ2kSize(codestream);
+      if (siz) checkSize(ds, siz.width, siz.height, siz.components, 'JPEG 2000 SIZ', fail);
+      if (!endsWithEoi(codestream)) return fail('the JPEG 2000 codestream has no EOC marker at its end: it was cut short');
       return codecs === 'dcmjs-codecs' ? decodeWithDcmjsCodecs('jpeg-2000', codestream, layout) : decodeJpeg2000(codestream);
+    }
     case 'htj2k': {
+      const siz = readJ2kSize(codestream);
+      if (siz) checkSize(ds, siz.width, siz.height, siz.components, 'HTJ2K SIZ', fail);
+      // OpenJPH decodes a cut-short stream into a partial image without an error: refuse it.
+      if (!endsWithEoi(codestream)) return fail('the HTJ2K codestream has no EOC marker at its end: it was cut short');
       const out = codecs === 'dcmjs-codecs' ? await decodeWithDcmjsCodecs('htj2k', codestream, layout) : await decodeHtj2k(codestream);
       // OpenJPH's wasm builds (cornerstone 2.4.11, dcmjs-codecs 0.0.8) saturate negative samples
       // of signed codestreams to 32767 (checked against ojph_expand): refuse rather than return
@@ -159,6 +172,23 @@ async function decodeCodestream(ds: PixelDataset, encoding: PixelEncoding, codes
     }
     default:
       return fail(`no codec for ${encoding}`);
+  }
+}
+
+/** JPEG-LS EOI and JPEG 2000 EOC are both FFD9: a complete codestream ends with it. */
+function endsWithEoi(b: Uint8Array): boolean {
+  let end = b.length;
+  if (end > 0 && b[end - 1] === 0) end--; // DICOM pads items to an even length
+  return end >= 2 && b[end - 2] === 0xff && b[end - 1] === 0xd9;
+}
+
+/**
+ * Refuses a codestream whose header disagrees with Rows/Columns before the codec runs: a corrupt
+ * header can ask a codec for gigabytes and seconds of work only to be refused afterwards.
+ */
+function checkSize(ds: PixelDataset, width: number, height: number, components: number, what: string, fail: Fail): void {
+  if (width !== ds.columns || height !== ds.rows || components !== 1) {
+    fail(`the ${what} header says ${width}x${height} with ${components} component(s); the dataset says ${ds.columns}x${ds.rows}, 1 sample`);
   }
 }
 
@@ -201,14 +231,16 @@ function fromNative(ds: PixelDataset, raw: Uint8Array, frameIndex: number, bigEn
   return fill(out, n, read, shift, ds.bitsStored, signed);
 }
 
-function fromCodec(ds: PixelDataset, out: CodecOutput, where: string, fail: Fail): TypedPixels {
+function fromCodec(ds: PixelDataset, out: CodecOutput, fail: Fail): TypedPixels {
+  // OpenJPEG returns an empty 0x0 image instead of an error for a cut-short codestream.
+  if (out.width === 0 || out.height === 0 || out.bytes.length === 0) fail('the codec decoded no image: the codestream is corrupt or cut short');
   if (out.width !== ds.columns || out.height !== ds.rows || out.components !== 1) {
-    fail(`the codestream is ${out.width}x${out.height} with ${out.components} component(s); the dataset says ${ds.columns}x${ds.rows}, 1 sample (${where})`);
+    fail(`the codestream is ${out.width}x${out.height} with ${out.components} component(s); the dataset says ${ds.columns}x${ds.rows}, 1 sample`);
   }
   const n = ds.rows * ds.columns;
   const bytesPer = out.bytes.length >= 4 * n && out.bitsPerSample > 16 ? 4 : out.bytes.length >= 2 * n && out.bitsPerSample > 8 ? 2 : 1;
-  if (out.bytes.length < bytesPer * n) fail(`the codec returned ${out.bytes.length} bytes for ${n} pixels (${where})`);
-  if (out.bitsPerSample > ds.bitsAllocated) fail(`the codestream has ${out.bitsPerSample}-bit samples; BitsAllocated is ${ds.bitsAllocated} (${where})`);
+  if (out.bytes.length < bytesPer * n) fail(`the codec returned ${out.bytes.length} bytes for ${n} pixels`);
+  if (out.bitsPerSample > ds.bitsAllocated) fail(`the codestream has ${out.bitsPerSample}-bit samples; BitsAllocated is ${ds.bitsAllocated}`);
   const view = new DataView(out.bytes.buffer, out.bytes.byteOffset, out.bytes.byteLength);
   const read = bytesPer === 1 ? (i: number) => out.bytes[i] as number : bytesPer === 2 ? (i: number) => view.getUint16(2 * i, true) : (i: number) => view.getUint32(4 * i, true);
   // Codestream samples start at bit 0. Trust the codestream's precision when it exceeds BitsStored
