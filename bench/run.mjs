@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 const benches = {
   ingest: 'ingest/ingest.mjs',
   model: 'model/bench.mjs',
+  decode: 'decode/decode.mjs',
 };
 const [name, ...args] = process.argv.slice(2);
 if (!name || !(name in benches)) {

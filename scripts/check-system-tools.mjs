@@ -15,6 +15,7 @@ const tools = [
   { bin: 'openssl', pkg: 'openssl' },
   { bin: 'dcmcjpls', pkg: 'dcmtk' },
   { bin: 'opj_compress', pkg: 'libopenjp2-tools' },
+  { bin: 'ojph_compress', pkg: 'openjph-tools' }, // HTJ2K encoder/decoder for pixel-decoding tests
 ];
 const pythonModules = [
   { mod: 'torch', pkg: 'python3-torch' },

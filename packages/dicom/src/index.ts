@@ -67,3 +67,5 @@ export {
 } from './enhanced.js';
 export { type FrameIdentity } from './scp/frame-geometry.js';
 export { buildTestEnhancedMrInstance, type TestEnhancedMrOptions } from './scp/test-enhanced-instance.js';
+export { decodeFrame, PixelDecodeError, DECODABLE_TRANSFER_SYNTAXES, describeTransferSyntax, type DecodedFrame, type DecodeFrameOptions, type CodecSet } from './pixels/index.js';
+export * as pixelTesting from './pixels/testing/index.js';

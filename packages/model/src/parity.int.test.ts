@@ -92,7 +92,7 @@ describe('Python ↔ TypeScript parity (ldh-input-v2)', () => {
     expect(new Set(spec.cases.map((c) => c.role))).toEqual(new Set(['t1_sag', 't2_sag', 't2_ax']));
     let worst = 0;
     for (const c of spec.cases) {
-      const img = readDicomImage(await readFile(join(dir, 'preprocess', c.dicom)));
+      const img = await readDicomImage(await readFile(join(dir, 'preprocess', c.dicom)));
       const got = await preprocessImage(img, spec.contract, c.role);
       const want = f32(await readFile(join(dir, 'preprocess', c.expected)));
       expect(got.length).toBe(want.length);

@@ -88,7 +88,7 @@ describe('preprocessImage (ldh-input-v1, still accepted for older cards)', () =>
     expect(Array.from(unit)).toEqual(new Array(16).fill(0));
   });
 
-  it('refuses an unknown contract or resize and malformed input', () => {
+  it('refuses an unknown contract or resize and malformed input', async () => {
     expect(() => preprocessImageSync({ pixels: new Uint16Array(4), rows: 2, columns: 2 }, { ...contract(4), contract: 'ldh-input-v3' })).toThrow(
       ModelCardError,
     );
@@ -96,7 +96,7 @@ describe('preprocessImage (ldh-input-v1, still accepted for older cards)', () =>
       /resize/,
     );
     expect(() => preprocessImageSync({ pixels: new Uint16Array(3), rows: 2, columns: 2 }, contract(4))).toThrow(ModelInputError);
-    expect(() => readDicomImage(new Uint8Array(10))).toThrow(ModelInputError);
+    await expect(readDicomImage(new Uint8Array(10))).rejects.toThrow(ModelInputError);
   });
 });
 
@@ -286,11 +286,11 @@ describe('readDicomImage', () => {
     return new Uint8Array(dict.write());
   }
 
-  it('reads PixelSpacing (0028,0030) as [row, column] mm; v2 without it names the SOP Instance UID', () => {
-    const img = readDicomImage(mrFile('2.25.101', '0.7\\0.9'));
+  it('reads PixelSpacing (0028,0030) as [row, column] mm; v2 without it names the SOP Instance UID', async () => {
+    const img = await readDicomImage(mrFile('2.25.101', '0.7\\0.9'));
     expect(img.pixelSpacing).toEqual([0.7, 0.9]);
     expect(preprocessImageSync(img, contractV2(32), 't2_sag')).toHaveLength(3 * 32 * 32);
-    const bare = readDicomImage(mrFile('2.25.102'));
+    const bare = await readDicomImage(mrFile('2.25.102'));
     expect(bare.pixelSpacing).toBeUndefined();
     expect(() => preprocessImageSync(bare, contractV2(32), 't2_sag')).toThrow(/^2\.25\.102: PixelSpacing is required/);
   });

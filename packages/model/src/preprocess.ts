@@ -13,6 +13,7 @@
  * Python (see INPUT_CONTRACT.md), and the contract's filter is cheap to compute exactly here.
  */
 import { createRequire } from 'node:module';
+import { decodeFrame, DECODABLE_TRANSFER_SYNTAXES, PixelDecodeError, type DecodedFrame } from '@ldh/dicom';
 import { ModelCardError, ModelInputError } from './errors.js';
 import type { SliceRole } from './slice-selection.js';
 
@@ -43,7 +44,7 @@ export interface InputContract {
 
 /** One decoded frame: stored values (row-major) and the Modality LUT / photometric fields. */
 export interface PixelInput {
-  pixels: Uint16Array | Int16Array | Uint8Array | Int8Array | Float32Array | Float64Array;
+  pixels: Uint16Array | Int16Array | Uint8Array | Int8Array | Uint32Array | Int32Array | Float32Array | Float64Array;
   rows: number;
   columns: number;
   rescaleSlope?: number;
@@ -300,139 +301,109 @@ export async function preprocessImage(input: PixelInput, contract: InputContract
 }
 
 // ---------------------------------------------------------------------------------------------
-// DICOM decoding (uncompressed transfer syntaxes) with dcmjs.
+// DICOM reading: pixels from @ldh/dicom's decodeFrame (every stored transfer syntax), geometry
+// and identity from the header here.
 
 interface DcmjsElement {
   vr: string;
   Value?: unknown[];
 }
-interface DcmjsDict {
-  dict: Record<string, DcmjsElement>;
-  meta: Record<string, DcmjsElement>;
-}
+type DcmjsDict = Record<string, DcmjsElement>;
 const require = createRequire(import.meta.url);
 const dcmjs = require('dcmjs') as {
-  data: { DicomMessage: { readFile(buffer: ArrayBuffer, options?: Record<string, unknown>): DcmjsDict } };
+  data: { DicomMessage: { readFile(buffer: ArrayBuffer, options?: Record<string, unknown>): { dict: DcmjsDict; meta: DcmjsDict } } };
   log?: { setLevel?: (level: string) => void };
 };
 // dcmjs logs odd values to the console; values may be PHI.
 dcmjs.log?.setLevel?.('error');
 
-/** Transfer syntaxes whose pixel data is stored natively (little endian). */
-export const UNCOMPRESSED_TRANSFER_SYNTAXES: readonly string[] = [
-  '1.2.840.10008.1.2', // implicit VR little endian
-  '1.2.840.10008.1.2.1', // explicit VR little endian
-  '1.2.840.10008.1.2.1.99', // deflated explicit VR little endian (dcmjs inflates)
-];
+/**
+ * Transfer syntaxes readDicomImage decodes: every one @ldh/dicom decodes.
+ * @deprecated The name predates compressed support; use DECODABLE_TRANSFER_SYNTAXES from @ldh/dicom.
+ */
+export const UNCOMPRESSED_TRANSFER_SYNTAXES: readonly string[] = DECODABLE_TRANSFER_SYNTAXES;
 
-/** A decoded single-frame image with what slice selection and the SR need. */
+/** One decoded frame with what slice selection and the SR need. */
 export interface DicomImage extends PixelInput {
   sopInstanceUid: string;
   seriesInstanceUid: string | undefined;
   sopClassUid: string | undefined;
   instanceNumber: number | undefined;
+  /** Of this frame: top level, or the per-frame/shared Plane Position/Orientation Sequence (Enhanced MR). */
   imagePositionPatient: number[] | undefined;
   imageOrientationPatient: number[] | undefined;
   transferSyntaxUid: string;
+  /** 0-based frame decoded, and how many the file holds (1 for single-frame images). */
+  frameIndex: number;
+  numberOfFrames: number;
 }
 
-function first(dict: Record<string, DcmjsElement>, tag: string): unknown {
-  return dict[tag]?.Value?.[0];
-}
-function num(dict: Record<string, DcmjsElement>, tag: string): number | undefined {
+const first = (dict: DcmjsDict | undefined, tag: string): unknown => dict?.[tag]?.Value?.[0];
+function num(dict: DcmjsDict | undefined, tag: string): number | undefined {
   const v = first(dict, tag);
   const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN;
   return Number.isFinite(n) ? n : undefined;
 }
-function nums(dict: Record<string, DcmjsElement>, tag: string): number[] | undefined {
-  const v = dict[tag]?.Value;
+function nums(dict: DcmjsDict | undefined, tag: string): number[] | undefined {
+  const v = dict?.[tag]?.Value;
   if (!v || v.length === 0) return undefined;
   const out = v.map((x) => (typeof x === 'number' ? x : Number(x)));
   return out.every((x) => Number.isFinite(x)) ? out : undefined;
 }
-function str(dict: Record<string, DcmjsElement>, tag: string): string | undefined {
+function str(dict: DcmjsDict | undefined, tag: string): string | undefined {
   const v = first(dict, tag);
   return typeof v === 'string' ? v.trim() : undefined;
 }
+const item = (dict: DcmjsDict | undefined, tag: string, i = 0): DcmjsDict | undefined => dict?.[tag]?.Value?.[i] as DcmjsDict | undefined;
 
 /** Options of {@link readDicomImage}. */
 export interface ReadDicomImageOptions {
-  /** 0-based index of the frame to read in a multi-frame image (DICOM frame number − 1); default 0. */
+  /** 0-based frame of a multi-frame image (default 0). */
   frame?: number;
 }
 
 /**
- * Decodes a Part-10 file (uncompressed, single frame, monochrome) into stored pixels plus
- * geometry. Compressed transfer syntaxes are refused with a ModelInputError naming the UID, so
- * the caller can decode them elsewhere (e.g. dcmjs-codecs) and call preprocessImage() directly.
+ * Decodes one frame of a Part-10 file (any transfer syntax @ldh/dicom decodes; monochrome) into
+ * stored pixels, Modality LUT, spacing and geometry. Every decoding failure (unsupported
+ * transfer syntax, corrupt data, colour image) is a ModelInputError naming the SOP Instance UID
+ * and the transfer syntax, so the study fails with that reason.
  */
-export function readDicomImage(bytes: Uint8Array | ArrayBuffer, options: ReadDicomImageOptions = {}): DicomImage {
-  const frame = options.frame ?? 0;
-  if (!Number.isInteger(frame) || frame < 0) throw new ModelInputError(`frame index ${String(frame)} is not a 0-based frame index`);
-  const ab = bytes instanceof ArrayBuffer ? bytes : bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
-  let parsed: DcmjsDict;
+export async function readDicomImage(bytes: Uint8Array | ArrayBuffer, options: ReadDicomImageOptions = {}): Promise<DicomImage> {
+  const u8 = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  const frameIndex = options.frame ?? 0;
+  let frame: DecodedFrame;
   try {
-    parsed = dcmjs.data.DicomMessage.readFile(ab as ArrayBuffer, { ignoreErrors: true });
+    frame = await decodeFrame(u8, frameIndex);
   } catch (err) {
-    throw new ModelInputError(`not a readable DICOM file: ${(err as Error).message}`, undefined, { cause: err });
+    if (err instanceof PixelDecodeError) throw new ModelInputError(err.message, undefined, { cause: err });
+    throw err;
   }
-  const { dict, meta } = parsed;
+  // The header again for identity and geometry (decodeFrame reads only the pixel attributes).
+  const ab = u8.byteOffset === 0 && u8.byteLength === u8.buffer.byteLength ? u8.buffer : u8.slice().buffer;
+  const { dict, meta } = dcmjs.data.DicomMessage.readFile(ab as ArrayBuffer, { ignoreErrors: true, untilTag: '7FE00010' });
   const sop = str(dict, '00080018') ?? str(meta, '00020003');
   if (!sop) throw new ModelInputError('DICOM file has no SOPInstanceUID');
-  const ts = str(meta, '00020010') ?? '';
-  if (!UNCOMPRESSED_TRANSFER_SYNTAXES.includes(ts)) {
-    throw new ModelInputError(`${sop}: transfer syntax ${ts || '(none)'} is not decoded here (uncompressed little endian only)`);
-  }
-  const rows = num(dict, '00280010');
-  const columns = num(dict, '00280011');
-  const bitsAllocated = num(dict, '00280100') ?? 16;
-  const bitsStored = num(dict, '00280101') ?? bitsAllocated;
-  const signed = (num(dict, '00280103') ?? 0) === 1;
-  const samples = num(dict, '00280002') ?? 1;
-  const frames = num(dict, '00280008') ?? 1;
-  const photometric = str(dict, '00280004') ?? 'MONOCHROME2';
-  if (rows === undefined || columns === undefined) throw new ModelInputError(`${sop}: missing Rows/Columns`);
-  if (samples !== 1 || !photometric.startsWith('MONOCHROME')) {
-    throw new ModelInputError(`${sop}: ${photometric} with ${samples} samples per pixel is not a monochrome image`);
-  }
-  if (frame >= frames) throw new ModelInputError(`${sop}: frame index ${frame} is beyond its ${frames} frame(s)`);
-  // Frame 0 is the first frame's pixels (read below); later frames need the frame decoder of @ldh/dicom.
-  if (frame > 0) throw new ModelInputError(`${sop}: decoding frame ${frame + 1} of a ${frames}-frame image is not available yet`);
-  const pixelValue = first(dict, '7FE00010');
-  if (!(pixelValue instanceof ArrayBuffer)) throw new ModelInputError(`${sop}: no native pixel data`);
-  const n = rows * columns;
-  const bytesPer = bitsAllocated / 8;
-  if (bytesPer !== 1 && bytesPer !== 2) throw new ModelInputError(`${sop}: BitsAllocated ${bitsAllocated} is not supported`);
-  if (pixelValue.byteLength < n * bytesPer) {
-    throw new ModelInputError(`${sop}: pixel data is ${pixelValue.byteLength} bytes, ${rows}x${columns}x${bytesPer} needs ${n * bytesPer}`);
-  }
-  const raw = pixelValue.slice(0, n * bytesPer);
-  let pixels: PixelInput['pixels'];
-  if (bytesPer === 2) pixels = signed ? new Int16Array(raw) : new Uint16Array(raw);
-  else pixels = signed ? new Int8Array(raw) : new Uint8Array(raw);
-  if (signed && bitsStored < bitsAllocated) {
-    // Sign-extend from BitsStored, as pydicom does (HighBit = BitsStored − 1).
-    const shift = 32 - bitsStored;
-    const ext = new Int16Array(n);
-    for (let i = 0; i < n; i++) ext[i] = ((pixels[i] as number) << shift) >> shift;
-    pixels = bytesPer === 2 ? ext : Int8Array.from(ext);
-  }
-  const slope = num(dict, '00281053');
-  const intercept = num(dict, '00281052');
-  return {
-    pixels,
-    rows,
-    columns,
-    rescaleSlope: slope ?? 1,
-    rescaleIntercept: intercept ?? 0,
-    photometricInterpretation: photometric,
+  // Enhanced (multi-frame) images: this frame's functional group, else the shared one.
+  const own = item(dict, '52009230', frameIndex);
+  const shared = item(dict, '52009229');
+  const group = (seq: string, tag: string): number[] | undefined => nums(item(own, seq), tag) ?? nums(item(shared, seq), tag);
+  const image: DicomImage = {
+    pixels: frame.pixels,
+    rows: frame.rows,
+    columns: frame.columns,
+    rescaleSlope: frame.rescaleSlope,
+    rescaleIntercept: frame.rescaleIntercept,
+    photometricInterpretation: frame.photometricInterpretation,
     sopInstanceUid: sop,
     seriesInstanceUid: str(dict, '0020000E'),
     sopClassUid: str(dict, '00080016'),
     instanceNumber: num(dict, '00200013'),
-    imagePositionPatient: nums(dict, '00200032'),
-    imageOrientationPatient: nums(dict, '00200037'),
-    pixelSpacing: nums(dict, '00280030'),
-    transferSyntaxUid: ts,
+    imagePositionPatient: group('00209113', '00200032') ?? nums(dict, '00200032'),
+    imageOrientationPatient: group('00209116', '00200037') ?? nums(dict, '00200037'),
+    pixelSpacing: frame.pixelSpacing,
+    transferSyntaxUid: frame.transferSyntaxUid,
+    frameIndex: frame.frameIndex,
+    numberOfFrames: frame.numberOfFrames,
   };
+  return image;
 }

@@ -93,17 +93,16 @@ export async function runInferenceJob(payload: InferencePayload, deps: Inference
   try {
     images = [];
     for (const inst of chosen) {
-      // `frame` is the 0-based index of the chosen frame (multi-frame instances only); awaited so
-      // the call stays right when readDicomImage becomes async (frame decoding in @ldh/dicom).
+      // A multi-frame (Enhanced MR) choice names its frame; readDicomImage takes a 0-based index.
       const bytes = await readFile(deps.store.pathOf(inst.storageKey));
-      const img = await (inst.frame ? readDicomImage(bytes, { frame: inst.frame.frameNumber - 1 }) : readDicomImage(bytes));
+      const img = await readDicomImage(bytes, inst.frame ? { frame: inst.frame.frameNumber - 1 } : {});
       images.push({
         sopInstanceUid: inst.sopInstanceUid,
         ...(inst.frame ? { frameNumber: inst.frame.frameNumber } : {}),
         seriesInstanceUid: inst.seriesInstanceUid,
         sopClassUid: inst.sopClassUid,
         role: inst.role,
-        tensor: await preprocessImage(inst.frame ? withFrameFacts(img, inst.frame) : img, model.card.input, inst.role),
+        tensor: await preprocessImage(img, model.card.input, inst.role),
       });
     }
   } catch (err) {
@@ -186,18 +185,6 @@ export function chooseImages(roleSeries: readonly RoleSeries[], model: Pick<Load
 /** The idempotency input of one chosen image: its bytes' sha256, plus `#frame` for a frame of a multi-frame. */
 export function selectedInputId(c: Pick<ChosenImage, 'sha256' | 'frame'>): string {
   return c.frame ? `${c.sha256}#${c.frame.frameNumber}` : c.sha256;
-}
-
-/**
- * An Enhanced MR keeps pixel spacing and rescale in its functional groups, not at the top level:
- * take them from the frame's facts where the decoded image has none of its own.
- */
-function withFrameFacts<T extends { pixelSpacing?: readonly number[] | undefined; rescaleSlope?: number; rescaleIntercept?: number }>(img: T, frame: FrameFacts): T {
-  const out = { ...img };
-  if (out.pixelSpacing === undefined && frame.pixelSpacing) out.pixelSpacing = frame.pixelSpacing;
-  if (frame.rescaleSlope !== undefined) out.rescaleSlope = frame.rescaleSlope;
-  if (frame.rescaleIntercept !== undefined) out.rescaleIntercept = frame.rescaleIntercept;
-  return out;
 }
 
 function round(ms: number): number {
