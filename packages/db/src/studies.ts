@@ -96,7 +96,7 @@ export async function loadStudySeriesRecords(db: Db, studyId: string) {
       seriesDescription: true,
       bodyPartExamined: true,
       seriesNumber: true,
-      instances: { where: { isCurrent: true }, select: { sopClassUid: true, imagePositionPatient: true, imageOrientationPatient: true } },
+      instances: { where: { isCurrent: true }, select: { sopClassUid: true, imagePositionPatient: true, imageOrientationPatient: true, frames: true } },
     },
   });
 }

@@ -25,7 +25,9 @@ export function encodeRle16(pixels: Uint16Array, rows: number, cols: number): Ui
 
 /** PackBits of each row separately, padded to an even length. */
 function packBitsRows(plane: Uint8Array, rows: number, cols: number): Uint8Array {
-  const out = new Uint8Array(rows * (cols + Math.ceil(cols / 128) + 2) + 2);
+  // Worst case is 2 bytes per input byte (a 1-byte literal between runs: "a b b c d d ...");
+  // a tighter bound let a typed-array write past the end be dropped silently (corrupt segments).
+  const out = new Uint8Array(rows * cols * 2 + 2);
   let o = 0;
   for (let r = 0; r < rows; r++) {
     const start = r * cols;

@@ -130,17 +130,39 @@ export interface SeriesRecord {
   seriesDescription?: string | null;
   bodyPartExamined?: string | null;
   seriesNumber?: number | null;
-  instances: ReadonlyArray<{ sopClassUid?: string | null; imagePositionPatient?: readonly number[] | null; imageOrientationPatient?: readonly number[] | null }>;
+  instances: ReadonlyArray<{
+    sopClassUid?: string | null;
+    imagePositionPatient?: readonly number[] | null;
+    imageOrientationPatient?: readonly number[] | null;
+    /**
+     * Per-frame geometry of a multi-frame (Enhanced MR) instance, as ingest stored it
+     * (Instance.frames): each frame is one slice for routing.
+     */
+    frames?: unknown;
+  }>;
+}
+
+interface SliceGeometry {
+  imagePositionPatient?: readonly number[] | null;
+  imageOrientationPatient?: readonly number[] | null;
+}
+
+/** The slices of one instance: its frames when it has per-frame geometry, else itself. */
+function slicesOf(instance: SeriesRecord['instances'][number]): SliceGeometry[] {
+  const f = instance.frames;
+  if (Array.isArray(f) && f.length > 0 && f.every((x) => x !== null && typeof x === 'object')) return f as SliceGeometry[];
+  return [instance];
 }
 
 /** The instance-level context of a series from its database rows. */
 export function instanceContextOf(series: SeriesRecord): SeriesInstanceContext {
+  const slices = series.instances.flatMap(slicesOf);
   return {
     seriesInstanceUid: series.seriesInstanceUid,
     instanceCount: series.instances.length,
     sopClassUids: [...new Set(series.instances.map((i) => i.sopClassUid).filter((x): x is string => Boolean(x)))],
-    orientations: series.instances.map((i) => i.imageOrientationPatient ?? []).filter((o) => o.length === 6),
-    positions: series.instances.map((i) => i.imagePositionPatient ?? []).filter((p) => p.length === 3),
+    orientations: slices.map((i) => i.imageOrientationPatient ?? []).filter((o) => o.length === 6),
+    positions: slices.map((i) => i.imagePositionPatient ?? []).filter((p) => p.length === 3),
   };
 }
 
