@@ -3,7 +3,7 @@ import os from 'node:os';
 import { createLogger, type Logger } from '@ldh/config';
 import { createDb, createIngestSink, reconcileInstanceStore, referencedSha256s, type Db } from '@ldh/db';
 import { createStoreScp } from '@ldh/dicom';
-import { closePipelineQueues, createPipelineQueues, startSettler } from '@ldh/pipeline';
+import { closePipelineQueues, createPipelineQueues, startDispatcher, startReconciler, startSettler } from '@ldh/pipeline';
 import { createRedis } from '@ldh/queue';
 import { createInstanceStore } from '@ldh/storage';
 import type { ScpEnv } from './env.js';
@@ -74,6 +74,9 @@ export async function startScp(env: ScpEnv, opts: { logger?: Logger; db?: Db } =
   });
   const { port } = await scp.listen();
   const settler = startSettler({ db, queues, logger, actor }, { quietPeriodMs: env.LDH_QUIET_PERIOD_MS, ...(env.LDH_EARLY_SETTLE_MS > 0 ? { earlySettleMs: env.LDH_EARLY_SETTLE_MS } : {}) });
+  // Postgres drives the jobs: pending intents go to BullMQ; lost jobs are re-created (invariant 8).
+  const dispatcher = startDispatcher({ db, queues, logger });
+  const reconciler = startReconciler({ db, queues, logger, actor });
   logger.info({ port, aeTitle: env.LDH_AE_TITLE, host: env.LDH_SCP_HOST, quietPeriodMs: env.LDH_QUIET_PERIOD_MS, earlySettleMs: env.LDH_EARLY_SETTLE_MS, tls: Boolean(tls) }, 'scp listening');
   return {
     port,
@@ -82,6 +85,8 @@ export async function startScp(env: ScpEnv, opts: { logger?: Logger; db?: Db } =
       await sink.close();
       await store.close();
       await settler.stop();
+      await reconciler.stop();
+      await dispatcher.stop();
       await closePipelineQueues(queues);
       redis.disconnect();
       if (!opts.db) await db.$disconnect();

@@ -9,6 +9,8 @@ export const workerEnvSchema = z.object({
   LDH_EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
   LDH_INFERENCE_THREADS: z.coerce.number().int().min(0).default(0),
   LDH_INFERENCE_CONCURRENCY: envFields.positiveInt.default(1),
+  /** Lease of a running inference run; another worker takes an unrenewed run over after it. */
+  LDH_INFERENCE_LEASE_MS: z.coerce.number().int().min(1_000).default(60_000),
 });
 export type WorkerEnv = z.infer<typeof workerEnvSchema>;
 

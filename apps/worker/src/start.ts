@@ -2,7 +2,7 @@ import os from 'node:os';
 import { createLogger, type Logger } from '@ldh/config';
 import { createDb, type Db } from '@ldh/db';
 import { loadModel, type LoadedModel } from '@ldh/model';
-import { closePipelineQueues, createPipelineQueues, runInferenceJob, runRouteJob } from '@ldh/pipeline';
+import { closePipelineQueues, createPipelineQueues, failStudiesOnFinalFailure, runInferenceJob, runRouteJob } from '@ldh/pipeline';
 import { createContractWorker, createRedis, inferenceJob, studyRouteJob, type Worker } from '@ldh/queue';
 import { createInstanceStore } from '@ldh/storage';
 import { defaultModelCard } from './default-model.js';
@@ -34,10 +34,11 @@ export async function startWorker(env: WorkerEnv, opts: { logger?: Logger; db?: 
   const ctx = { connection: createRedis(env.REDIS_URL, { forWorker: true }), prefix: env.LDH_QUEUE_PREFIX };
   const workers: Worker[] = [
     createContractWorker(studyRouteJob, ctx, (p) => runRouteJob(p, deps), { concurrency: 4 }),
-    createContractWorker(inferenceJob, ctx, (p) => runInferenceJob(p, { ...deps, model }), { concurrency: env.LDH_INFERENCE_CONCURRENCY }),
+    createContractWorker(inferenceJob, ctx, (p, job, token) => runInferenceJob(p, { ...deps, model, leaseMs: env.LDH_INFERENCE_LEASE_MS }, { job, token }), { concurrency: env.LDH_INFERENCE_CONCURRENCY }),
   ];
   for (const w of workers) {
-    w.on('failed', (job, err) => logger.warn({ queue: w.name, jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, 'job failed'));
+    // The last failure of a job fails its study with the stage and the reason (invariant 8).
+    failStudiesOnFinalFailure(w, deps);
     w.on('error', (err) => logger.error({ queue: w.name, err: err.message }, 'worker error'));
   }
   return {

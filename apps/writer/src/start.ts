@@ -1,7 +1,7 @@
 import os from 'node:os';
 import { createLogger, type Logger } from '@ldh/config';
 import { createDb, upsertDestination, type Db } from '@ldh/db';
-import { closePipelineQueues, createPipelineQueues, runDeliveryJob, runReportJob } from '@ldh/pipeline';
+import { closePipelineQueues, createPipelineQueues, failStudiesOnFinalFailure, runDeliveryJob, runReportJob } from '@ldh/pipeline';
 import { createContractWorker, createRedis, deliveryJob, reportJob, type Worker } from '@ldh/queue';
 import { createInstanceStore } from '@ldh/storage';
 import type { WriterEnv } from './env.js';
@@ -28,7 +28,8 @@ export async function startWriter(env: WriterEnv, opts: { logger?: Logger; db?: 
     createContractWorker(deliveryJob, ctx, (p, job) => runDeliveryJob(p, { ...deps, callingAeTitle: env.LDH_AE_TITLE, timeoutMs: env.LDH_DELIVERY_TIMEOUT_MS }, job), { concurrency: 4 }),
   ];
   for (const w of workers) {
-    w.on('failed', (job, err) => logger.warn({ queue: w.name, jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, 'job failed'));
+    // The last failure of a job fails its study with the stage and the reason (invariant 8).
+    failStudiesOnFinalFailure(w, deps);
     w.on('error', (err) => logger.error({ queue: w.name, err: err.message }, 'worker error'));
   }
   logger.info({ destinations: (env.LDH_DESTINATIONS ?? []).map((d) => d.name) }, 'writer started');

@@ -11,13 +11,29 @@ export {
   loadStudyForProcessing,
   setSeriesRoles,
   listStudies,
+  failStudy,
+  STAGE_STATES,
+  type JobStage,
   type SettledStudy,
   type EarlySettleCandidate,
   type StudyForProcessing,
 } from './studies.js';
 export { recordReceivedInstance, recordReceivedInstances, recordReceivedInstancesPg, type ReceivedInstanceRecord, type IngestOutcome, type PgQueryable } from './ingest.js';
 export { storedFrames, StoredFramesError } from './ingest-frames.js';
-export { upsertModelVersion, beginInferenceRun, completeInferenceRun, failInferenceRun, getInferenceRun, type BeginRunResult } from './inference-runs.js';
+export { upsertModelVersion, beginInferenceRun, heartbeatInferenceRun, completeInferenceRun, failInferenceRun, getInferenceRun, DEFAULT_RUN_LEASE_MS, type BeginRunResult } from './inference-runs.js';
+export {
+  addJobIntent,
+  jobIntentId,
+  intentJobId,
+  listPendingIntents,
+  markIntentDispatched,
+  recordIntentDispatchError,
+  rearmIntent,
+  getJobIntent,
+  type IntentStage,
+  type JobIntentInput,
+  type JobIntentRow,
+} from './job-intents.js';
 export { createReportWithOutbox, getDelivery, recordDeliveryAttempt, upsertDestination } from './reports.js';
 export type { StudyState, RunState, DeliveryState, Prisma } from './generated/prisma/client.js';
 export { createScratchDatabase, pingDatabase, ensureDatabase } from './testing.js';

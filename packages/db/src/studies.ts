@@ -1,5 +1,6 @@
 import type { Db, Tx } from './client.js';
 import { appendAudit } from './audit.js';
+import { addJobIntent } from './job-intents.js';
 import { NotFoundError, StateConflictError } from './errors.js';
 import type { Prisma, StudyState } from './generated/prisma/client.js';
 
@@ -122,6 +123,13 @@ export async function markStudySettled(
       data: { state: 'settled', settledAt: now, stateReason: null },
     });
     if (count !== 1) return false;
+    // The route job's intent commits with the state change: a Redis outage cannot strand the study.
+    await addJobIntent(tx, {
+      studyId: study.studyId,
+      stage: 'route',
+      revision: study.revision,
+      payload: { studyId: study.studyId, studyInstanceUid: study.studyInstanceUid, revision: study.revision },
+    });
     const s = await tx.study.findUniqueOrThrow({ where: { id: study.studyId }, select: { instanceCount: true, firstInstanceAt: true, lastInstanceAt: true } });
     await appendAudit(tx, {
       entityType: 'study',
@@ -165,4 +173,46 @@ export async function setSeriesRoles(db: Db | Tx, roles: Array<{ seriesId: strin
 /** Study summary rows, newest first (CLI/dashboard). */
 export async function listStudies(db: Db, limit = 50) {
   return db.study.findMany({ orderBy: { createdAt: 'desc' }, take: limit });
+}
+
+/** The states in which a stage's job is the study's next step. */
+export const STAGE_STATES = {
+  route: ['settled'],
+  inference: ['routed', 'inferring'],
+  report: ['reporting'],
+  delivery: ['delivering'],
+} as const satisfies Record<string, readonly StudyState[]>;
+export type JobStage = keyof typeof STAGE_STATES;
+
+/**
+ * A job of `stage` gave up (attempts exhausted, or an unrecoverable error): the study moves to
+ * `failed` with the stage, the reason and the last error, and its audit event. Only when the
+ * study is still where that stage left it (and at `revision` when given): a late failure of an
+ * outdated job never fails a study that moved on. Returns whether the study was failed.
+ */
+export async function failStudy(
+  db: Db,
+  args: { studyId: string; stage: JobStage; reason: string; lastError?: string | null; actor: string; revision?: number },
+  tx?: Tx,
+): Promise<boolean> {
+  const run = async (t: Tx) => {
+    const study = await t.study.findUnique({ where: { id: args.studyId }, select: { studyInstanceUid: true, state: true, revision: true } });
+    if (!study) throw new NotFoundError('study', args.studyId);
+    const lastError = (args.lastError ?? args.reason).slice(0, 2_000);
+    const { count } = await t.study.updateMany({
+      where: { id: args.studyId, state: { in: [...STAGE_STATES[args.stage]] }, ...(args.revision !== undefined ? { revision: args.revision } : {}) },
+      data: { state: 'failed', stateReason: args.reason, failedStage: args.stage, lastError },
+    });
+    if (count !== 1) return false;
+    await appendAudit(t, {
+      entityType: 'study',
+      entityId: args.studyId,
+      studyInstanceUid: study.studyInstanceUid,
+      action: 'study.failed',
+      actor: args.actor,
+      details: { from: study.state, to: 'failed', stage: args.stage, reason: args.reason, lastError, revision: study.revision },
+    });
+    return true;
+  };
+  return tx ? run(tx) : db.$transaction(run);
 }

@@ -1,7 +1,10 @@
 export type { PipelineDeps, PipelineQueues } from './deps.js';
-export { settleDueStudies, startSettler, requeueSettledStudies, type SettleOptions, type EarlySettleMemo } from './settler.js';
+export { settleDueStudies, startSettler, type SettleOptions, type EarlySettleMemo } from './settler.js';
+export { dispatchIntent, dispatchIntentNow, dispatchPendingIntents, startDispatcher, queueOfStage } from './dispatcher.js';
+export { reconcileStudies, startReconciler, type StuckStudy, type StuckProblem, type ReconcileOptions } from './reconciler.js';
+export { failStudyForJob, failStudiesOnFinalFailure } from './terminal.js';
 export { runRouteJob } from './route-job.js';
-export { runInferenceJob, inferenceIdempotencyKey, type InferenceDeps, type InferenceOutcome } from './inference-job.js';
+export { runInferenceJob, inferenceIdempotencyKey, RunLeasedError, type InferenceDeps, type InferenceOutcome, type JobHandle } from './inference-job.js';
 export { runReportJob, storeBytes, type ReportDeps, type WriterIdentity } from './report-job.js';
 export { runDeliveryJob, type DeliveryDeps } from './delivery-job.js';
 export { createPipelineQueues, closePipelineQueues } from './queues.js';

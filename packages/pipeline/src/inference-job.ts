@@ -2,7 +2,11 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import {
+  addJobIntent,
   beginInferenceRun,
+  DEFAULT_RUN_LEASE_MS,
+  failStudy,
+  heartbeatInferenceRun,
   completeInferenceRun,
   failInferenceRun,
   loadStudyForProcessing,
@@ -13,14 +17,24 @@ import {
   StoredFramesError,
   type Prisma,
   type StudyForProcessing,
+  type Tx,
 } from '@ldh/db';
 import { classifyStudy, ModelInputError, preprocessImage, readDicomImage, selectFrames, type LoadedModel, type SeriesRole, type StudyImage } from '@ldh/model';
-import { UnrecoverableError, type InferencePayload } from '@ldh/queue';
+import { bullmqPriority, DelayedError, UnrecoverableError, type InferencePayload, type Job } from '@ldh/queue';
 import type { FrameFacts } from '@ldh/dicom';
 import type { PipelineDeps } from './deps.js';
+import { dispatchIntentNow } from './dispatcher.js';
 
 export interface InferenceDeps extends PipelineDeps {
   model: LoadedModel;
+  /** Lease of a running run (default 60 s), renewed every third of it while the job works. */
+  leaseMs?: number;
+}
+
+/** The BullMQ job being processed, so a job that finds its run leased can wait without spending an attempt. */
+export interface JobHandle {
+  job: Pick<Job, 'moveToDelayed'>;
+  token?: string | undefined;
 }
 
 /**
@@ -33,14 +47,40 @@ export function inferenceIdempotencyKey(studyInstanceUid: string, selectedSha256
   return { key, inputHash };
 }
 
-export type InferenceOutcome = { outcome: 'succeeded'; runId: string; probability: number } | { outcome: 'unchanged'; runId: string } | { outcome: 'stale' };
+export type InferenceOutcome =
+  | { outcome: 'succeeded'; runId: string; probability: number }
+  | { outcome: 'unchanged'; runId: string; next: 'reporting' | 'done' }
+  | { outcome: 'stale' };
+
+/** Another worker holds a live lease on the run: retry once the lease may have expired. */
+export class RunLeasedError extends Error {
+  constructor(
+    readonly runId: string,
+    readonly leaseExpiresAt: Date,
+  ) {
+    super(`inference run ${runId} is leased until ${leaseExpiresAt.toISOString()}`);
+    this.name = 'RunLeasedError';
+  }
+}
+
+/** Move the study on to reporting for `runId`, with the report job's intent, in `tx`. */
+async function toReporting(tx: Tx, deps: InferenceDeps, study: { id: string; studyInstanceUid: string; revision: number; priority: number }, from: Array<'routed' | 'inferring'>, runId: string, details: Prisma.InputJsonValue, reason?: string) {
+  await transitionStudy(deps.db, { studyId: study.id, from, to: 'reporting', actor: deps.actor, details, ...(reason ? { reason } : {}) }, tx);
+  return addJobIntent(tx, {
+    studyId: study.id,
+    stage: 'report',
+    revision: study.revision,
+    payload: { inferenceRunId: runId, studyInstanceUid: study.studyInstanceUid },
+    priority: bullmqPriority(study.priority),
+  });
+}
 
 /**
  * Classify a routed study: select slices per the model's input contract, decode and preprocess
  * them, run the model, persist the run. Bad pixels are an UnrecoverableError with the reason
  * (the study goes to `failed`), never a crash or an endless retry.
  */
-export async function runInferenceJob(payload: InferencePayload, deps: InferenceDeps): Promise<InferenceOutcome> {
+export async function runInferenceJob(payload: InferencePayload, deps: InferenceDeps, handle?: JobHandle): Promise<InferenceOutcome> {
   const { db, model, logger } = deps;
   const study = await loadStudyForProcessing(db, payload.studyId);
   if (study.revision !== payload.revision || !['routed', 'inferring'].includes(study.state)) {
@@ -56,7 +96,7 @@ export async function runInferenceJob(payload: InferencePayload, deps: Inference
     // cannot be classified as received; fail it with the reason, as for bad pixels below.
     if (!(err instanceof ModelInputError) && !(err instanceof StoredFramesError)) throw err;
     const reason = `cannot select images: ${err.message}`;
-    await transitionStudy(db, { studyId: study.id, from: ['routed', 'inferring'], to: 'failed', actor: deps.actor, reason });
+    await failStudy(db, { studyId: study.id, stage: 'inference', reason, actor: deps.actor, revision: study.revision });
     throw new UnrecoverableError(reason);
   }
 
@@ -68,26 +108,62 @@ export async function runInferenceJob(payload: InferencePayload, deps: Inference
     card: model.card as unknown as Prisma.InputJsonValue,
   });
   const { key, inputHash } = inferenceIdempotencyKey(study.studyInstanceUid, chosen.map(selectedInputId), model.card);
-  const claim = await beginInferenceRun(db, { studyId: study.id, studyInstanceUid: study.studyInstanceUid, modelVersionId: modelVersion.id, idempotencyKey: key, inputHash, actor: deps.actor });
+  const leaseMs = deps.leaseMs ?? DEFAULT_RUN_LEASE_MS;
+  const claim = await beginInferenceRun(db, { studyId: study.id, studyInstanceUid: study.studyInstanceUid, modelVersionId: modelVersion.id, idempotencyKey: key, inputHash, actor: deps.actor, owner: deps.actor, leaseMs });
+  if (claim.kind === 'busy') {
+    // A live lease: another worker is on it (or died less than a lease ago). Wait for the lease
+    // to expire without spending an attempt; the next try takes the run over if it is abandoned.
+    if (handle?.token) {
+      await handle.job.moveToDelayed(claim.leaseExpiresAt.getTime() + 250, handle.token);
+      throw new DelayedError();
+    }
+    throw new RunLeasedError(claim.runId, claim.leaseExpiresAt);
+  }
   if (claim.kind === 'already-done') {
-    // Same input, same model: the existing report stands (invariant 3). Close this revision.
-    await db.$transaction(async (tx) => {
+    // Same input, same model, a succeeded run (invariant 3): no second inference. The study is
+    // `done` only when that run's report exists and was delivered; otherwise it goes on to
+    // reporting for that run (the report job reuses an existing report).
+    const report = await db.report.findUnique({ where: { inferenceRunId: claim.runId }, include: { deliveries: { select: { state: true } } } });
+    const delivered = report !== null && report.deliveries.every((d) => d.state === 'delivered');
+    const intent = await db.$transaction(async (tx) => {
       await appendAudit(tx, {
         entityType: 'inference',
         entityId: claim.runId,
         studyInstanceUid: study.studyInstanceUid,
         action: 'inference.unchanged',
         actor: deps.actor,
-        details: { idempotencyKey: key, revision: study.revision, existingState: claim.state },
+        details: { idempotencyKey: key, revision: study.revision, existingState: claim.state, reportId: report?.id ?? null, delivered },
       });
-      await transitionStudy(db, { studyId: study.id, from: ['routed', 'inferring'], to: 'done', actor: deps.actor, reason: 'selected input unchanged; existing report stands' }, tx);
+      if (delivered) {
+        await transitionStudy(db, { studyId: study.id, from: ['routed', 'inferring'], to: 'done', actor: deps.actor, reason: 'selected input unchanged; existing report delivered', details: { reportId: report.id } }, tx);
+        return null;
+      }
+      return toReporting(tx, deps, study, ['routed', 'inferring'], claim.runId, { runId: claim.runId, reused: true }, 'selected input unchanged; reporting the existing run');
     });
-    return { outcome: 'unchanged', runId: claim.runId };
+    if (intent) await dispatchIntentNow(deps, intent);
+    return { outcome: 'unchanged', runId: claim.runId, next: delivered ? 'done' : 'reporting' };
   }
   if (study.state === 'routed') {
-    await transitionStudy(db, { studyId: study.id, from: ['routed'], to: 'inferring', actor: deps.actor, details: { runId: claim.runId, images: chosen.length } });
+    await transitionStudy(db, { studyId: study.id, from: ['routed'], to: 'inferring', actor: deps.actor, details: { runId: claim.runId, images: chosen.length, ...(claim.takeover ? { takeover: true } : {}) } });
   }
+  const heartbeat = setInterval(() => {
+    heartbeatInferenceRun(db, { runId: claim.runId, owner: deps.actor, leaseMs }).then(
+      (held) => {
+        if (!held) logger.warn({ studyInstanceUid: study.studyInstanceUid, runId: claim.runId }, 'inference run lease lost');
+      },
+      (err: unknown) => logger.warn({ runId: claim.runId, err: (err as Error).message }, 'inference run heartbeat failed'),
+    );
+  }, Math.max(50, Math.floor(leaseMs / 3)));
+  try {
+    return await classify(deps, study, chosen, claim.runId);
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
 
+async function classify(deps: InferenceDeps, study: StudyForProcessing, chosen: ChosenImage[], runId: string): Promise<InferenceOutcome> {
+  const { db, model, logger } = deps;
+  const claim = { runId };
   const t0 = performance.now();
   let images: StudyImage[];
   try {
@@ -108,7 +184,7 @@ export async function runInferenceJob(payload: InferencePayload, deps: Inference
   } catch (err) {
     const reason = `cannot prepare images: ${(err as Error).message}`;
     await failInferenceRun(db, { runId: claim.runId, studyInstanceUid: study.studyInstanceUid, actor: deps.actor, error: reason });
-    await transitionStudy(db, { studyId: study.id, from: ['inferring'], to: 'failed', actor: deps.actor, reason });
+    await failStudy(db, { studyId: study.id, stage: 'inference', reason, actor: deps.actor, revision: study.revision });
     throw new UnrecoverableError(reason);
   }
   const preprocessMs = performance.now() - t0;
@@ -119,7 +195,7 @@ export async function runInferenceJob(payload: InferencePayload, deps: Inference
     if (!(err instanceof ModelInputError)) throw err; // runtime trouble: let BullMQ retry
     const reason = `model input rejected: ${err.message}`;
     await failInferenceRun(db, { runId: claim.runId, studyInstanceUid: study.studyInstanceUid, actor: deps.actor, error: reason });
-    await transitionStudy(db, { studyId: study.id, from: ['inferring'], to: 'failed', actor: deps.actor, reason });
+    await failStudy(db, { studyId: study.id, stage: 'inference', reason, actor: deps.actor, revision: study.revision });
     throw new UnrecoverableError(reason);
   }
   const timings = { preprocessMs: round(preprocessMs), inferenceMs: round(result.timings.totalMs), perImageMs: round(result.timings.perImageMs), images: images.length };
@@ -134,8 +210,10 @@ export async function runInferenceJob(payload: InferencePayload, deps: Inference
     timings,
     provider: result.provider,
   });
-  await transitionStudy(db, { studyId: study.id, from: ['inferring'], to: 'reporting', actor: deps.actor, details: { runId: claim.runId, probability: result.study.probability, decision: result.study.decision, placeholder: result.placeholder } });
-  await deps.queues.report.add({ inferenceRunId: claim.runId, studyInstanceUid: study.studyInstanceUid }, { jobId: `report-${claim.runId}` });
+  const intent = await db.$transaction((tx) =>
+    toReporting(tx, deps, study, ['inferring'], claim.runId, { runId: claim.runId, probability: result.study.probability, decision: result.study.decision, placeholder: result.placeholder }),
+  );
+  await dispatchIntentNow(deps, intent);
   logger.info({ studyInstanceUid: study.studyInstanceUid, probability: result.study.probability, decision: result.study.decision, ...timings }, 'study classified');
   return { outcome: 'succeeded', runId: claim.runId, probability: result.study.probability };
 }

@@ -77,17 +77,17 @@ async function drain(): Promise<unknown[]> {
   const errors: unknown[] = [];
   for (;;) {
     let ran = 0;
-    for (const job of await queues.route.queue.getWaiting()) {
+    for (const job of await queues.route.queue.getJobs(['waiting', 'prioritized'])) {
       await runRouteJob(job.data, deps);
       await job.remove();
       ran++;
     }
-    for (const job of await queues.inference.queue.getWaiting()) {
+    for (const job of await queues.inference.queue.getJobs(['waiting', 'prioritized'])) {
       await runInferenceJob(job.data, { ...deps, model });
       await job.remove();
       ran++;
     }
-    for (const job of await queues.report.queue.getWaiting()) {
+    for (const job of await queues.report.queue.getJobs(['waiting', 'prioritized'])) {
       await runReportJob(job.data, { ...deps, identity: { manufacturer: 'test', softwareVersion: '0' } }).catch((err: unknown) => errors.push(err));
       await job.remove();
       ran++;

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { createReportWithOutbox, getInferenceRun, transitionStudy } from '@ldh/db';
+import { createReportWithOutbox, failStudy, getInferenceRun, transitionStudy } from '@ldh/db';
 import { CharsetError, DicomParseError, readPart10, uidFromName } from '@ldh/dicom';
 import { buildKeyObjectSelection, buildMeasurementReport, sourceStudyHeader, SrInputError, type AlgorithmIdentity, type SourceImageRef, type SourceStudyHeader } from '@ldh/sr';
 import { UnrecoverableError, type ReportPayload } from '@ldh/queue';
@@ -43,7 +43,7 @@ export async function runReportJob(payload: ReportPayload, deps: ReportDeps): Pr
     // way on every retry: fail the study with the reason instead of retrying.
     if (err instanceof SrInputError) {
       const run = await deps.db.inferenceRun.findUnique({ where: { id: payload.inferenceRunId }, select: { studyId: true } });
-      if (run) await transitionStudy(deps.db, { studyId: run.studyId, from: ['reporting'], to: 'failed', actor: deps.actor, reason: `cannot write SR: ${err.message}` }).catch(() => undefined);
+      if (run) await failStudy(deps.db, { studyId: run.studyId, stage: 'report', reason: `cannot write SR: ${err.message}`, actor: deps.actor }).catch(() => undefined);
       throw new UnrecoverableError(`cannot write SR: ${err.message}`);
     }
     throw err;

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import { loadStudyForProcessing, recordRoutingDecision, setSeriesRoles, transitionStudy, type HeaderFailure, type StoredRoutingDecision } from '@ldh/db';
+import { addJobIntent, loadStudyForProcessing, recordRoutingDecision, setSeriesRoles, transitionStudy, type HeaderFailure, type JobIntentRow, type StoredRoutingDecision } from '@ldh/db';
 import { instanceContextOf, readPart10, routeStudy, seriesFactsFromHeader, type SeriesFacts } from '@ldh/dicom';
-import type { StudyRoutePayload } from '@ldh/queue';
+import { bullmqPriority, type StudyRoutePayload } from '@ldh/queue';
 import type { PipelineDeps } from './deps.js';
+import { dispatchIntentNow } from './dispatcher.js';
 
 /** File-system errors worth a retry (the job throws, BullMQ backs off); anything else is bad input. */
 const TRANSIENT_IO = new Set(['EMFILE', 'ENFILE', 'EIO', 'EAGAIN', 'EBUSY', 'ETIMEDOUT']);
@@ -58,18 +59,25 @@ export async function runRouteJob(payload: StudyRoutePayload, deps: PipelineDeps
   // Only the chosen series carry a role; other candidates of the same kind, and unread series, are "other".
   const roles = study.series.map((s) => ({ seriesId: s.id, role: chosen.has(s.seriesInstanceUid) ? (roleOf.get(s.seriesInstanceUid) ?? 'other') : 'other' }));
   const to = verdict === 'route' ? 'routed' : verdict === 'failed' ? 'failed' : 'skipped';
-  await deps.db.$transaction(async (tx) => {
+  const priority = study.priority;
+  // The decision, the state change and the inference job's intent commit together.
+  const intent: JobIntentRow | null = await deps.db.$transaction(async (tx) => {
     await setSeriesRoles(tx, roles);
     await recordRoutingDecision(tx, { studyId: study.id, revision: study.revision, decision: stored });
-    await transitionStudy(deps.db, { studyId: study.id, from: ['settled'], to, actor: deps.actor, reason, details }, tx);
+    await transitionStudy(deps.db, { studyId: study.id, from: ['settled'], to, actor: deps.actor, reason, details, data: { priority } }, tx);
+    if (verdict !== 'route') return null;
+    return addJobIntent(tx, {
+      studyId: study.id,
+      stage: 'inference',
+      revision: study.revision,
+      payload: { studyId: study.id, studyInstanceUid: study.studyInstanceUid, revision: study.revision },
+      priority: bullmqPriority(priority),
+    });
   });
   if (verdict !== 'route') {
     deps.logger.info({ studyInstanceUid: study.studyInstanceUid, state: to, reason }, `study ${to}`);
     return { outcome: verdict === 'failed' ? 'failed' : 'skipped', reason: reason! };
   }
-  await deps.queues.inference.add(
-    { studyId: study.id, studyInstanceUid: study.studyInstanceUid, revision: study.revision },
-    { jobId: `inference-${study.id}-${study.revision}`, ...(study.priority > 0 ? { priority: study.priority } : {}) },
-  );
+  if (intent) await dispatchIntentNow(deps, intent);
   return { outcome: 'routed' };
 }

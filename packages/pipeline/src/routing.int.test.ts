@@ -57,7 +57,7 @@ async function studyRow(uid: string) {
 /** Run the route jobs the settler queued for this study. */
 async function routeQueued(studyInstanceUid: string) {
   const out = [];
-  for (const job of await queues.route.queue.getWaiting()) {
+  for (const job of await queues.route.queue.getJobs(['waiting', 'prioritized'])) {
     if (job.data.studyInstanceUid !== studyInstanceUid) continue;
     out.push(await runRouteJob(job.data, deps));
     await job.remove();

@@ -1,6 +1,7 @@
-import { findEarlySettleCandidates, findStudiesToSettle, loadStudySeriesRecords, markStudySettled, type SettledStudy } from '@ldh/db';
+import { findEarlySettleCandidates, findStudiesToSettle, getJobIntent, jobIntentId, loadStudySeriesRecords, markStudySettled, type SettledStudy } from '@ldh/db';
 import { routeStudy, seriesFactsFromRecords } from '@ldh/dicom';
 import type { PipelineDeps } from './deps.js';
+import { dispatchIntentNow } from './dispatcher.js';
 
 type SettlerDeps = Pick<PipelineDeps, 'db' | 'queues' | 'logger' | 'actor'>;
 
@@ -22,11 +23,11 @@ export interface SettleOptions {
 export type EarlySettleMemo = Map<string, number>;
 
 async function settleOne(deps: SettlerDeps, s: SettledStudy, periodMs: number, now: Date, trigger: Parameters<typeof markStudySettled>[5]): Promise<boolean> {
+  // The state change and the route job's intent commit together; the enqueue follows, and if
+  // Redis is down the intent stays pending for the dispatcher.
   if (!(await markStudySettled(deps.db, s, periodMs, deps.actor, now, trigger))) return false;
-  await deps.queues.route.add(
-    { studyId: s.studyId, studyInstanceUid: s.studyInstanceUid, revision: s.revision },
-    { jobId: `route-${s.studyId}-${s.revision}`, ...(s.priority > 0 ? { priority: s.priority } : {}) },
-  );
+  const intent = await getJobIntent(deps.db, jobIntentId('route', s.studyId, s.revision));
+  if (intent) await dispatchIntentNow(deps, intent);
   deps.logger.info({ studyInstanceUid: s.studyInstanceUid, revision: s.revision, settledBy: trigger?.by ?? 'quiet-period' }, 'study settled');
   return true;
 }
@@ -36,9 +37,9 @@ async function settleOne(deps: SettlerDeps, s: SettledStudy, periodMs: number, n
  * — completeness by content — once the short one passed and its series, read from the database
  * (names, SOP classes and geometry; no file is opened), already hold T1 sag, T2 sag and T2 ax.
  * Late instances reopen a study as before. The clock lives in Postgres (Study.lastInstanceAt),
- * so a restart loses no pending study. The state moves to `settled` first, then the route job is
- * enqueued (the job checks the state, so the order matters); a crash between the two is repaired
- * by {@link requeueSettledStudies} at start-up.
+ * so a restart loses no pending study. The state moves to `settled` together with the route job's
+ * intent (one transaction); the job is then dispatched to BullMQ. A crash or a Redis outage
+ * between the two leaves a pending intent, which the dispatcher sends later.
  */
 export async function settleDueStudies(deps: SettlerDeps, periods: number | SettleOptions, now = new Date(), memo?: EarlySettleMemo): Promise<number> {
   const { quietPeriodMs, earlySettleMs } = typeof periods === 'number' ? { quietPeriodMs: periods, earlySettleMs: undefined } : periods;
@@ -65,30 +66,13 @@ export async function settleDueStudies(deps: SettlerDeps, periods: number | Sett
   return settled;
 }
 
-/**
- * Re-enqueue studies left `settled` (e.g. the process died between the state change and the
- * enqueue). The route job ignores anything no longer settled, so a duplicate is harmless; the
- * jobId carries a start-up stamp because an id BullMQ still remembers would be ignored.
- */
-export async function requeueSettledStudies(deps: Pick<PipelineDeps, 'db' | 'queues' | 'logger'>, stamp = Date.now().toString(36)): Promise<number> {
-  const stuck = await deps.db.study.findMany({ where: { state: 'settled' }, select: { id: true, studyInstanceUid: true, revision: true, priority: true } });
-  for (const s of stuck) {
-    await deps.queues.route.add(
-      { studyId: s.id, studyInstanceUid: s.studyInstanceUid, revision: s.revision },
-      { jobId: `route-${s.id}-${s.revision}-${stamp}`, ...(s.priority > 0 ? { priority: s.priority } : {}) },
-    );
-  }
-  if (stuck.length > 0) deps.logger.info({ count: stuck.length }, 're-enqueued settled studies');
-  return stuck.length;
-}
-
 /** Polls {@link settleDueStudies} until stopped; errors are logged and retried on the next tick. */
 export function startSettler(deps: SettlerDeps, opts: SettleOptions & { intervalMs?: number }) {
   const shortest = Math.min(opts.quietPeriodMs, opts.earlySettleMs ?? Infinity);
   const interval = opts.intervalMs ?? Math.min(1_000, Math.max(100, Math.floor(shortest / 4)));
   const memo: EarlySettleMemo = new Map();
   const periods: SettleOptions = { quietPeriodMs: opts.quietPeriodMs, ...(opts.earlySettleMs !== undefined ? { earlySettleMs: opts.earlySettleMs } : {}) };
-  let running: Promise<unknown> = requeueSettledStudies(deps).catch((err: unknown) => deps.logger.error({ err }, 'requeue of settled studies failed'));
+  let running: Promise<unknown> = Promise.resolve();
   let stopped = false;
   const timer = setInterval(() => {
     if (stopped) return;

@@ -68,17 +68,17 @@ async function ingest(study: PhantomStudy): Promise<void> {
 async function drain(): Promise<void> {
   for (;;) {
     let ran = 0;
-    for (const job of await queues.route.queue.getWaiting()) {
+    for (const job of await queues.route.queue.getJobs(['waiting', 'prioritized'])) {
       await runRouteJob(job.data, deps);
       await job.remove();
       ran++;
     }
-    for (const job of await queues.inference.queue.getWaiting()) {
+    for (const job of await queues.inference.queue.getJobs(['waiting', 'prioritized'])) {
       await runInferenceJob(job.data, { ...deps, model });
       await job.remove();
       ran++;
     }
-    for (const job of await queues.report.queue.getWaiting()) {
+    for (const job of await queues.report.queue.getJobs(['waiting', 'prioritized'])) {
       await runReportJob(job.data, { ...deps, identity: { manufacturer: 'test', softwareVersion: '0' } });
       await job.remove();
       ran++;

@@ -57,3 +57,15 @@ export const allContracts = [studyRouteJob, inferenceJob, reportJob, deliveryJob
 
 /** BullMQ priority: 1 is highest. STAT studies jump the routine queue. */
 export const priorities = { stat: 1, urgent: 5, routine: 10 } as const;
+
+/** Study.priority values (higher = more urgent, as the schema says). */
+export const studyPriorities = { routine: 0, stat: 10 } as const;
+
+/**
+ * Map Study.priority (higher = more urgent) to BullMQ's priority (1 = highest). Every job gets
+ * one: BullMQ runs jobs without a priority before all prioritized ones, so "routine" must be a
+ * number too, or routine work would overtake STAT.
+ */
+export function bullmqPriority(studyPriority: number): number {
+  return studyPriority >= studyPriorities.stat ? priorities.stat : studyPriority > 0 ? priorities.urgent : priorities.routine;
+}

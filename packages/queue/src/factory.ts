@@ -52,17 +52,17 @@ export class ContractQueue<S extends z.ZodType> {
 export function createContractWorker<S extends z.ZodType>(
   contract: JobContract<S>,
   ctx: QueueContext,
-  handler: (payload: z.infer<S>, job: Job) => Promise<unknown>,
+  handler: (payload: z.infer<S>, job: Job, token?: string) => Promise<unknown>,
   opts: Partial<WorkerOptions> = {},
 ): Worker {
   return new Worker(
     contract.queue,
-    async (job: Job) => {
+    async (job: Job, token?: string) => {
       const parsed = contract.schema.safeParse(job.data);
       if (!parsed.success) {
         throw new UnrecoverableError(`invalid ${contract.queue} payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       }
-      return handler(parsed.data, job);
+      return handler(parsed.data, job, token);
     },
     { connection: ctx.connection, prefix: ctx.prefix, concurrency: 1, ...opts },
   );
@@ -72,6 +72,9 @@ export function createContractWorker<S extends z.ZodType>(
 export function isFinalAttempt(job: Job, err: Error): boolean {
   return err instanceof UnrecoverableError || err.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
 }
+
+/** BullMQ job states in which a job will still run (or is running). */
+export const LIVE_JOB_STATES: ReadonlySet<string> = new Set(['waiting', 'wait', 'active', 'delayed', 'prioritized', 'waiting-children', 'paused']);
 
 /** True when Redis answers PING at `url` within `timeoutMs`. */
 export async function pingRedis(url: string, timeoutMs = 2_000): Promise<boolean> {

@@ -5,12 +5,15 @@ export {
   deliveryJob,
   allContracts,
   priorities,
+  studyPriorities,
+  bullmqPriority,
   type JobContract,
   type StudyRoutePayload,
   type InferencePayload,
   type ReportPayload,
   type DeliveryPayload,
 } from './contracts.js';
-export { createRedis, pingRedis, ContractQueue, createContractWorker, isFinalAttempt, type QueueContext } from './factory.js';
+export { createRedis, pingRedis, ContractQueue, createContractWorker, isFinalAttempt, LIVE_JOB_STATES, type QueueContext } from './factory.js';
 export { UnrecoverableError, InvalidPayloadError } from './errors.js';
+export { DelayedError } from 'bullmq';
 export type { Job, Worker, Queue } from 'bullmq';
