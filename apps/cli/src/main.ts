@@ -18,6 +18,7 @@ import { loadWriterEnv, startWriter } from '@ldh/writer';
 import { defaultDemoDir, formatSummary, runDemo } from './demo.js';
 import { createProgressBar } from './progress.js';
 import { studiesCommand } from './studies.js';
+import { doctorCommand } from './doctor.js';
 
 const ROLES = ['scp', 'worker', 'writer'] as const;
 type Role = (typeof ROLES)[number];
@@ -175,6 +176,7 @@ program
   });
 
 program.addCommand(studiesCommand(process.env));
+program.addCommand(doctorCommand(process.env));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof EnvError || err instanceof InvalidArgumentError || err instanceof PhantomError) {
