@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { envFields, parseEnv, serviceEnvShape } from '@ldh/config';
+import { envFields, parseEnv, priorityRulesSchema, serviceEnvShape } from '@ldh/config';
 
 /** Environment of the worker role (routing + inference). */
 export const workerEnvSchema = z.object({
@@ -9,6 +9,8 @@ export const workerEnvSchema = z.object({
   LDH_EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
   LDH_INFERENCE_THREADS: z.coerce.number().int().min(0).default(0),
   LDH_INFERENCE_CONCURRENCY: envFields.positiveInt.default(1),
+  /** STAT vs routine rules: `Field~regex=stat|routine;...` (see @ldh/config priority.ts). */
+  LDH_PRIORITY_RULES: priorityRulesSchema.optional(),
   /** Lease of a running inference run; another worker takes an unrenewed run over after it. */
   LDH_INFERENCE_LEASE_MS: z.coerce.number().int().min(1_000).default(60_000),
 });

@@ -30,7 +30,7 @@ export async function startWorker(env: WorkerEnv, opts: { logger?: Logger; db?: 
 
   const producer = createRedis(env.REDIS_URL);
   const queues = createPipelineQueues({ connection: producer, prefix: env.LDH_QUEUE_PREFIX });
-  const deps = { db, store, queues, logger, actor };
+  const deps = { db, store, queues, logger, actor, priorityRules: env.LDH_PRIORITY_RULES ?? [] };
   const ctx = { connection: createRedis(env.REDIS_URL, { forWorker: true }), prefix: env.LDH_QUEUE_PREFIX };
   const workers: Worker[] = [
     createContractWorker(studyRouteJob, ctx, (p) => runRouteJob(p, deps), { concurrency: 4 }),

@@ -1,4 +1,4 @@
-import type { Logger } from '@ldh/config';
+import type { Logger, PriorityRule } from '@ldh/config';
 import type { Db } from '@ldh/db';
 import type { InstanceStore } from '@ldh/storage';
 import type { ContractQueue, deliveryJob, inferenceJob, reportJob, studyRouteJob } from '@ldh/queue';
@@ -19,4 +19,6 @@ export interface PipelineDeps {
   logger: Logger;
   /** Audit actor, e.g. "worker@host:pid". */
   actor: string;
+  /** STAT vs routine rules (LDH_PRIORITY_RULES), applied at routing; none = routine. */
+  priorityRules?: readonly PriorityRule[];
 }

@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { addJobIntent, loadStudyForProcessing, recordRoutingDecision, setSeriesRoles, transitionStudy, type HeaderFailure, type JobIntentRow, type StoredRoutingDecision } from '@ldh/db';
 import { instanceContextOf, readPart10, routeStudy, seriesFactsFromHeader, type SeriesFacts } from '@ldh/dicom';
-import { bullmqPriority, type StudyRoutePayload } from '@ldh/queue';
+import { bullmqPriority, studyPriorities, type StudyRoutePayload } from '@ldh/queue';
+import { evaluatePriority } from '@ldh/config';
 import type { PipelineDeps } from './deps.js';
 import { dispatchIntentNow } from './dispatcher.js';
 
@@ -29,12 +30,14 @@ export async function runRouteJob(payload: StudyRoutePayload, deps: PipelineDeps
   }
   const facts: SeriesFacts[] = [];
   const headerFailures: HeaderFailure[] = [];
+  let firstHeader: Record<string, unknown> | undefined;
   for (const s of study.series) {
     const representative = s.instances[Math.floor(s.instances.length / 2)];
     if (!representative) continue;
     try {
       const { dataset } = readPart10(await readFile(deps.store.pathOf(representative.storageKey)), { headerOnly: true });
       facts.push(seriesFactsFromHeader(dataset, instanceContextOf(s)));
+      firstHeader ??= dataset as Record<string, unknown>;
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code && TRANSIENT_IO.has(code)) throw err;
@@ -59,7 +62,18 @@ export async function runRouteJob(payload: StudyRoutePayload, deps: PipelineDeps
   // Only the chosen series carry a role; other candidates of the same kind, and unread series, are "other".
   const roles = study.series.map((s) => ({ seriesId: s.id, role: chosen.has(s.seriesInstanceUid) ? (roleOf.get(s.seriesInstanceUid) ?? 'other') : 'other' }));
   const to = verdict === 'route' ? 'routed' : verdict === 'failed' ? 'failed' : 'skipped';
-  const priority = study.priority;
+  // STAT vs routine from the configured rules (Study.priority: higher = more urgent).
+  const str = (v: unknown) => (typeof v === 'string' ? v : Array.isArray(v) && typeof v[0] === 'string' ? v[0] : undefined);
+  const requestAttrs = (firstHeader?.RequestAttributesSequence as Array<Record<string, unknown>> | undefined)?.[0];
+  const priority =
+    evaluatePriority(deps.priorityRules ?? [], {
+      RequestedProcedurePriority: str(firstHeader?.RequestedProcedurePriority) ?? str(requestAttrs?.RequestedProcedurePriority),
+      CallingAETitle: study.series[0]?.instances[0]?.callingAeTitle,
+      StudyDescription: str(firstHeader?.StudyDescription),
+      AccessionNumber: str(firstHeader?.AccessionNumber),
+    }) === 'stat'
+      ? studyPriorities.stat
+      : Math.max(study.priority, studyPriorities.routine);
   // The decision, the state change and the inference job's intent commit together.
   const intent: JobIntentRow | null = await deps.db.$transaction(async (tx) => {
     await setSeriesRoles(tx, roles);
