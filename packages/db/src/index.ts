@@ -18,7 +18,20 @@ export {
 export { recordReceivedInstance, recordReceivedInstances, recordReceivedInstancesPg, type ReceivedInstanceRecord, type IngestOutcome, type PgQueryable } from './ingest.js';
 export { storedFrames, StoredFramesError } from './ingest-frames.js';
 export { upsertModelVersion, beginInferenceRun, completeInferenceRun, failInferenceRun, getInferenceRun, type BeginRunResult } from './inference-runs.js';
-export { createReportWithOutbox, getDelivery, recordDeliveryAttempt, upsertDestination } from './reports.js';
+export { createReportWithOutbox, getDelivery, upsertDestination } from './reports.js';
+export {
+  claimDueDeliveries,
+  loadDeliveryForSend,
+  recordDeliveryOutcome,
+  settleStudyDeliveries,
+  replayDeliveries,
+  syncDestinations,
+  type ClaimedDelivery,
+  type DeliveryOutcome,
+  type ReplaySelection,
+  type ReplayResult,
+  type DestinationConfig,
+} from './deliveries.js';
 export type { StudyState, RunState, DeliveryState, Prisma } from './generated/prisma/client.js';
 export { createScratchDatabase, pingDatabase, ensureDatabase } from './testing.js';
 export { createIngestSink, type PostgresIngestSink, type IngestSinkOptions, type AssociationSummaryRecord } from './ingest-sink.js';
