@@ -5,7 +5,7 @@
  * dead destination never delays another; a removed destination is disabled; a crashed sender's
  * claim is reclaimed. Backoff is compressed to milliseconds by configuration.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -256,6 +256,42 @@ describe('delivery outbox', () => {
     // The study waits on enabled destinations only: its delivery to "kept" makes it done.
     expect((await studyOf(first.studyId)).state).toBe('done');
     expect(readdirSync(scp.dir).length).toBe(1);
+    await s.stop();
+  });
+
+  it('sends over TLS to a TLS-only storescp that requires a client certificate, verifying its certificate against the configured CA', async () => {
+    const certs = (name: string) => {
+      const key = path.join(tmp, `${name}-key.pem`);
+      const cert = path.join(tmp, `${name}-cert.pem`);
+      const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return { key, cert };
+    };
+    const server = certs('server');
+    const stranger = certs('stranger');
+    const client = certs('client');
+    const port = await freePort();
+    // dcmtk storescp requires the peer's certificate by default; it trusts the client's.
+    const scp = await storescp(port, 'PEER', ['+tls', server.key, server.cert, '+cf', client.cert]);
+    const configure = (ca: string | null) =>
+      syncDestinations(db, [{ name: 'tls', aeTitle: 'PEER', host: '127.0.0.1', port, tls: true, tlsCaPath: ca, tlsCertPath: client.cert, tlsKeyPath: client.key }], 'test');
+    const s = startDeliveryScheduler(options(), { autoStart: false });
+    // The wrong CA: the certificate is refused, the row retries (the operator can fix the CA).
+    await configure(stranger.cert);
+    const { studyId, deliveries } = await reportFor();
+    const id = deliveries[0]!.id;
+    await s.tick();
+    await s.idle();
+    expect((await row(id)).state).toBe('failed');
+    expect((await row(id)).lastError).toMatch(/certificate/i);
+    expect(readdirSync(scp.dir)).toEqual([]);
+    await configure(server.cert);
+    await sleep(Math.max(0, (await row(id)).nextAttemptAt.getTime() - Date.now()) + 5);
+    await s.tick();
+    await s.idle();
+    expect((await row(id)).state, (await row(id)).lastError ?? '').toBe('delivered');
+    expect((await studyOf(studyId)).state).toBe('done');
+    expect(readdirSync(scp.dir).some((f) => f.includes(srUid.sopInstanceUid))).toBe(true);
     await s.stop();
   });
 
