@@ -17,6 +17,7 @@ import { loadWorkerEnv, startWorker } from '@ldh/worker';
 import { loadWriterEnv, startWriter } from '@ldh/writer';
 import { defaultDemoDir, formatSummary, runDemo } from './demo.js';
 import { createProgressBar } from './progress.js';
+import { deliveriesCommand } from './deliveries.js';
 import { studiesCommand } from './studies.js';
 import { doctorCommand } from './doctor.js';
 
@@ -177,6 +178,7 @@ program
 
 program.addCommand(studiesCommand(process.env));
 program.addCommand(doctorCommand(process.env));
+program.addCommand(deliveriesCommand(process.env));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof EnvError || err instanceof InvalidArgumentError || err instanceof PhantomError) {

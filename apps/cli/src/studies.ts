@@ -2,10 +2,13 @@
  * `ldh studies show <StudyInstanceUID>`: a study's state, reason and routing decision — every
  * series with its plane, weighting, role, score and why — from the database (DATABASE_URL).
  */
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { envFields, parseEnv } from '@ldh/config';
-import { createDb, getStudyWithRouting, type StudyWithRouting } from '@ldh/db';
+import { createDb, getStudyWithRouting, type StudyState, type StudyWithRouting } from '@ldh/db';
+import { listStudySummaries, type StudyListItem } from '@ldh/ops';
+
+const STUDY_STATES = ['receiving', 'settled', 'routed', 'inferring', 'reporting', 'delivering', 'done', 'skipped', 'failed', 'delivery_failed'] as const satisfies readonly StudyState[];
 
 /** Thrown when the study is not in the database (exit code 1, a one-line message). */
 export class StudyNotFoundError extends Error {
@@ -61,6 +64,16 @@ export async function showStudy(databaseUrl: string, studyInstanceUid: string, o
   }
 }
 
+/** One line per study (state, instances, deliveries of its latest report), then its reason. */
+export function formatStudyList(items: StudyListItem[]): string {
+  if (items.length === 0) return 'no studies\n';
+  const lines = items.map((s) => {
+    const deliveries = Object.entries(s.deliveries).map(([k, n]) => `${k} ${n}`).join(', ');
+    return [`${s.studyInstanceUid}  ${s.state}  ${s.instanceCount} instances${deliveries ? `  deliveries: ${deliveries}` : ''}  updated ${s.updatedAt}`, ...(s.stateReason ? [`    ${s.stateReason}`] : [])].join('\n');
+  });
+  return `${lines.join('\n')}\n`;
+}
+
 /** `ldh studies ...` commands. */
 export function studiesCommand(env: Record<string, string | undefined>): Command {
   const studies = new Command('studies').description('look at studies in the database (needs DATABASE_URL)');
@@ -72,6 +85,22 @@ export function studiesCommand(env: Record<string, string | undefined>): Command
     .action(async (uid: string, opts: { json: boolean }) => {
       const { DATABASE_URL } = parseEnv(dbEnvSchema, env);
       process.stdout.write(await showStudy(DATABASE_URL, uid, opts));
+    });
+  studies
+    .command('list')
+    .description('studies, most recently changed first, with their state, reason and deliveries')
+    .addOption(new Option('--state <state>', 'only this state').choices(STUDY_STATES))
+    .option('--limit <n>', 'at most n studies', (v) => Math.max(1, Math.floor(Number(v)) || 100), 100)
+    .option('--json', 'print JSON', false)
+    .action(async (opts: { state?: StudyState; limit: number; json: boolean }) => {
+      const { DATABASE_URL } = parseEnv(dbEnvSchema, env);
+      const db = createDb(DATABASE_URL);
+      try {
+        const items = await listStudySummaries(db, { ...(opts.state ? { state: opts.state } : {}), limit: opts.limit });
+        process.stdout.write(opts.json ? `${JSON.stringify(items, null, 2)}\n` : formatStudyList(items));
+      } finally {
+        await db.$disconnect();
+      }
     });
   return studies;
 }

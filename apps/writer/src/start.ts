@@ -1,8 +1,8 @@
 import os from 'node:os';
 import { createLogger, type Logger } from '@ldh/config';
-import { createDb, upsertDestination, type Db } from '@ldh/db';
-import { closePipelineQueues, createPipelineQueues, failStudiesOnFinalFailure, runDeliveryJob, runReportJob } from '@ldh/pipeline';
-import { createContractWorker, createRedis, deliveryJob, reportJob, type Worker } from '@ldh/queue';
+import { createDb, syncDestinations, type Db } from '@ldh/db';
+import { closePipelineQueues, createPipelineQueues, failStudiesOnFinalFailure, runReportJob, startDeliveryScheduler, type DeliveryScheduler } from '@ldh/pipeline';
+import { createContractWorker, createRedis, reportJob, type Worker } from '@ldh/queue';
 import { createInstanceStore } from '@ldh/storage';
 import type { WriterEnv } from './env.js';
 
@@ -10,14 +10,23 @@ export const SOFTWARE_VERSION = '0.1.0';
 
 export interface RunningWriter {
   stop(): Promise<void>;
+  /** The delivery outbox sender (tests drive it with tick()/idle()). */
+  deliveries: DeliveryScheduler;
 }
 
-/** Start the writer role: report (SR + KOS + outbox) and delivery (C-STORE with backoff) queues. */
+/**
+ * Start the writer role: the report queue (SR + KOS + outbox rows) and the delivery scheduler,
+ * which sends the outbox rows from Postgres (no Redis involved: a Redis loss cannot lose one).
+ * When LDH_DESTINATIONS is set, destinations not in it are disabled (audited).
+ */
 export async function startWriter(env: WriterEnv, opts: { logger?: Logger; db?: Db } = {}): Promise<RunningWriter> {
   const logger = opts.logger ?? createLogger('ldh-writer', { level: env.LOG_LEVEL });
   const actor = `writer@${os.hostname()}:${process.pid}`;
   const db = opts.db ?? createDb(env.DATABASE_URL);
-  for (const d of env.LDH_DESTINATIONS ?? []) await upsertDestination(db, d);
+  if (env.LDH_DESTINATIONS) {
+    const sync = await syncDestinations(db, env.LDH_DESTINATIONS, actor);
+    if (sync.disabled.length > 0) logger.warn({ disabled: sync.disabled }, 'destinations no longer configured were disabled (their pending deliveries are kept, not sent)');
+  }
   const store = await createInstanceStore({ rootDir: env.LDH_STORAGE_DIR, minFreeBytes: 0 });
   const producer = createRedis(env.REDIS_URL);
   const queues = createPipelineQueues({ connection: producer, prefix: env.LDH_QUEUE_PREFIX });
@@ -25,16 +34,29 @@ export async function startWriter(env: WriterEnv, opts: { logger?: Logger; db?: 
   const ctx = { connection: createRedis(env.REDIS_URL, { forWorker: true }), prefix: env.LDH_QUEUE_PREFIX };
   const workers: Worker[] = [
     createContractWorker(reportJob, ctx, (p) => runReportJob(p, { ...deps, identity: { manufacturer: env.LDH_MANUFACTURER, softwareVersion: SOFTWARE_VERSION } }), { concurrency: 2 }),
-    createContractWorker(deliveryJob, ctx, (p, job) => runDeliveryJob(p, { ...deps, callingAeTitle: env.LDH_AE_TITLE, timeoutMs: env.LDH_DELIVERY_TIMEOUT_MS }, job), { concurrency: 4 }),
   ];
   for (const w of workers) {
     // The last failure of a job fails its study with the stage and the reason (invariant 8).
     failStudiesOnFinalFailure(w, deps);
     w.on('error', (err) => logger.error({ queue: w.name, err: err.message }, 'worker error'));
   }
+  const deliveries = startDeliveryScheduler({
+    db,
+    store,
+    logger,
+    actor,
+    callingAeTitle: env.LDH_AE_TITLE,
+    timeoutMs: env.LDH_DELIVERY_TIMEOUT_MS,
+    backoff: { baseMs: env.LDH_DELIVERY_BACKOFF_BASE_MS, maxMs: env.LDH_DELIVERY_BACKOFF_MAX_MS, giveUpAfterMs: env.LDH_DELIVERY_GIVE_UP_AFTER },
+    pollMs: env.LDH_DELIVERY_POLL_MS,
+    leaseMs: env.LDH_DELIVERY_LEASE_MS,
+    perDestinationConcurrency: env.LDH_DELIVERY_CONCURRENCY,
+  });
   logger.info({ destinations: (env.LDH_DESTINATIONS ?? []).map((d) => d.name) }, 'writer started');
   return {
+    deliveries,
     async stop() {
+      await deliveries.stop();
       await Promise.all(workers.map((w) => w.close()));
       await closePipelineQueues(queues);
       ctx.connection.disconnect();

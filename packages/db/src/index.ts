@@ -34,7 +34,20 @@ export {
   type JobIntentInput,
   type JobIntentRow,
 } from './job-intents.js';
-export { createReportWithOutbox, getDelivery, recordDeliveryAttempt, upsertDestination } from './reports.js';
+export { createReportWithOutbox, getDelivery, upsertDestination } from './reports.js';
+export {
+  claimDueDeliveries,
+  loadDeliveryForSend,
+  recordDeliveryOutcome,
+  settleStudyDeliveries,
+  replayDeliveries,
+  syncDestinations,
+  type ClaimedDelivery,
+  type DeliveryOutcome,
+  type ReplaySelection,
+  type ReplayResult,
+  type DestinationConfig,
+} from './deliveries.js';
 export type { StudyState, RunState, DeliveryState, Prisma } from './generated/prisma/client.js';
 export { createScratchDatabase, pingDatabase, ensureDatabase } from './testing.js';
 export { createIngestSink, type PostgresIngestSink, type IngestSinkOptions, type AssociationSummaryRecord } from './ingest-sink.js';

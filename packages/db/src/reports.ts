@@ -62,33 +62,6 @@ export async function getDelivery(db: Db, deliveryId: string) {
   return db.delivery.findUniqueOrThrow({ where: { id: deliveryId }, include: { destination: true, report: { include: { study: true } } } });
 }
 
-/** Record a delivery attempt's outcome with its audit event. */
-export async function recordDeliveryAttempt(
-  db: Db,
-  args: { deliveryId: string; studyInstanceUid: string; actor: string; outcome: 'delivered' | 'failed' | 'dead'; error?: string; attempt: number; durationMs: number },
-): Promise<void> {
-  await db.$transaction(async (tx) => {
-    const d = await tx.delivery.update({
-      where: { id: args.deliveryId },
-      data: {
-        state: args.outcome,
-        attempts: args.attempt,
-        lastError: args.error ?? null,
-        deliveredAt: args.outcome === 'delivered' ? new Date() : null,
-      },
-      include: { destination: true },
-    });
-    await appendAudit(tx, {
-      entityType: 'delivery',
-      entityId: args.deliveryId,
-      studyInstanceUid: args.studyInstanceUid,
-      action: `delivery.${args.outcome}`,
-      actor: args.actor,
-      details: { destination: d.destination.name, aeTitle: d.destination.aeTitle, attempt: args.attempt, durationMs: args.durationMs, ...(args.error ? { error: args.error } : {}) },
-    });
-  });
-}
-
 /** Create or update a destination PACS by name (CLI / demo configuration). */
 export async function upsertDestination(db: Db, d: { name: string; aeTitle: string; host: string; port: number; tls?: boolean; enabled?: boolean }) {
   return db.destination.upsert({

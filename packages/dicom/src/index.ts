@@ -1,6 +1,7 @@
 export { newUid, uidFromName, isValidUid } from './uid.js';
 export { readPart10, str, nums, DicomParseError, type NaturalDataset } from './header.js';
-export { storeFiles, isStoreSuccess, StoreAssociationError, type StoreTarget, type StoreResult } from './scu.js';
+export { storeFiles, isStoreSuccess, describeRejection, StoreAssociationError, type StoreTarget, type StoreResult, type AssociationRejection } from './scu.js';
+export { classifyStoreError, classifyStoreResults, describeStoreStatus, type StoreFailure } from './store-failure.js';
 export {
   routeStudy,
   planeFromOrientation,

@@ -16,10 +16,20 @@ export interface StoreResult {
   ok: boolean;
 }
 
+/** A-ASSOCIATE-RJ fields (PS3.8 9.3.4): result 1 permanent, 2 transient; source; reason. */
+export interface AssociationRejection {
+  result: number;
+  source: number;
+  reason: number;
+}
+
 export class StoreAssociationError extends Error {
   constructor(
     message: string,
-    public readonly kind: 'rejected' | 'network' | 'closed-without-response' | 'timeout',
+    public readonly kind: 'rejected' | 'network' | 'closed-without-response' | 'timeout' | 'no-presentation-context',
+    public readonly rejection?: AssociationRejection,
+    /** Node's socket error code (ECONNREFUSED, ECONNRESET, ETIMEDOUT, ...) for kind `network`. */
+    public readonly code?: string,
   ) {
     super(message);
     this.name = 'StoreAssociationError';
@@ -47,8 +57,10 @@ export async function storeFiles(
   const results: StoreResult[] = [];
   const timeout = target.timeoutMs ?? 30_000;
 
+  const requestsSent: Array<{ getAffectedSopClassUid(): string }> = [];
   for (const file of files) {
     const request = new requests.CStoreRequest(file);
+    requestsSent.push(request);
     request.on('response', (response: { getStatus(): number }) => {
       const status = response.getStatus();
       const r = { file, status, ok: isStoreSuccess(status) };
@@ -66,12 +78,26 @@ export async function storeFiles(
       if (err) reject(err);
       else resolve();
     };
-    client.on('associationRejected', (result: { result?: number; source?: number; reason?: number }) =>
-      finish(new StoreAssociationError(`association rejected by ${target.calledAeTitle} (result ${result?.result}, source ${result?.source}, reason ${result?.reason})`, 'rejected')),
-    );
-    client.on('networkError', (e: Error) => finish(new StoreAssociationError(`network error talking to ${target.host}:${target.port}: ${e.message}`, 'network')));
+    client.on('associationRejected', (r: { result?: number; source?: number; reason?: number }) => {
+      const rejection = { result: r?.result ?? 0, source: r?.source ?? 0, reason: r?.reason ?? 0 };
+      finish(new StoreAssociationError(`association rejected by ${target.calledAeTitle}: ${describeRejection(rejection)}`, 'rejected', rejection));
+    });
+    // A request with no accepted presentation context is skipped by dcmjs-dimse without a
+    // response: note which SOP classes the peer refused so the failure says so.
+    const refused: string[] = [];
+    client.on('associationAccepted', (association: { getAcceptedPresentationContextFromRequest(r: unknown): unknown }) => {
+      for (const [i, request] of requestsSent.entries()) {
+        if (!association.getAcceptedPresentationContextFromRequest(request)) refused.push(`${files[i]!.split(/[\\/]/).pop()} (${request.getAffectedSopClassUid()})`);
+      }
+    });
+    client.on('networkError', (e: Error & { code?: string }) => {
+      const code = e.code ?? (/timeout|timed out/i.test(e.message) ? 'ETIMEDOUT' : undefined);
+      finish(new StoreAssociationError(`network error talking to ${target.host}:${target.port}: ${e.message}`, code === 'ETIMEDOUT' ? 'timeout' : 'network', undefined, code));
+    });
     client.on('closed', () => {
-      if (results.length < files.length) {
+      if (refused.length > 0 && results.length < files.length) {
+        finish(new StoreAssociationError(`${target.calledAeTitle} accepted no presentation context for ${refused.join(', ')}`, 'no-presentation-context'));
+      } else if (results.length < files.length) {
         finish(new StoreAssociationError(`association closed after ${results.length}/${files.length} responses`, 'closed-without-response'));
       } else finish();
     });
@@ -86,4 +112,18 @@ export async function storeFiles(
     (client as unknown as { network?: { socket?: { setNoDelay?(v: boolean): void } } }).network?.socket?.setNoDelay?.(true);
   });
   return results;
+}
+
+const REJECT_REASONS: Record<number, Record<number, string>> = {
+  1: { 1: 'no reason given', 2: 'application context name not supported', 3: 'calling AE title not recognized', 7: 'called AE title not recognized' },
+  2: { 1: 'no reason given', 2: 'protocol version not supported' },
+  3: { 1: 'temporary congestion', 2: 'local limit exceeded' },
+};
+const REJECT_SOURCES: Record<number, string> = { 1: 'service user', 2: 'service provider (ACSE)', 3: 'service provider (presentation)' };
+
+/** "rejected-permanent by service user: called AE title not recognized (result 1, source 1, reason 7)". */
+export function describeRejection(r: AssociationRejection): string {
+  const result = r.result === 1 ? 'rejected-permanent' : r.result === 2 ? 'rejected-transient' : `result ${r.result}`;
+  const why = REJECT_REASONS[r.source]?.[r.reason] ?? `reason ${r.reason}`;
+  return `${result} by ${REJECT_SOURCES[r.source] ?? `source ${r.source}`}: ${why} (result ${r.result}, source ${r.source}, reason ${r.reason})`;
 }

@@ -6,5 +6,6 @@ export { failStudyForJob, failStudiesOnFinalFailure } from './terminal.js';
 export { runRouteJob } from './route-job.js';
 export { runInferenceJob, inferenceIdempotencyKey, RunLeasedError, type InferenceDeps, type InferenceOutcome, type JobHandle } from './inference-job.js';
 export { runReportJob, storeBytes, type ReportDeps, type WriterIdentity } from './report-job.js';
-export { runDeliveryJob, type DeliveryDeps } from './delivery-job.js';
+export { startDeliveryScheduler, sendClaimedDelivery, type DeliveryScheduler, type DeliverySchedulerOptions } from './delivery-scheduler.js';
+export { backoffSchedule, backoffDelayMs, backoffCeilingMs, nextRetry, DEFAULT_BACKOFF, type BackoffConfig, type BackoffStep } from './delivery-backoff.js';
 export { createPipelineQueues, closePipelineQueues } from './queues.js';

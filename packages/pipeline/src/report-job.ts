@@ -153,10 +153,6 @@ async function writeReport(payload: ReportPayload, deps: ReportDeps): Promise<{ 
       ...(report.deliveries.length === 0 ? { reason: 'no destination configured' } : {}),
     });
   }
-  for (const d of report.deliveries) {
-    if (d.state === 'pending' || d.state === 'failed') {
-      await deps.queues.delivery.add({ deliveryId: d.id, studyInstanceUid: study.studyInstanceUid }, { jobId: `delivery-${d.id}` });
-    }
-  }
+  // The outbox rows are the delivery intents: the writer's delivery scheduler polls Postgres for them.
   return { reportId: report.id, deliveries: report.deliveries.length };
 }
