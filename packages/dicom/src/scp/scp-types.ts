@@ -113,7 +113,10 @@ export interface StoreScpOptions {
   maxPduLength?: number;
   /** Close an association with no traffic and no work in progress for this long (default 60 s). */
   idleTimeoutMs?: number;
-  /** Time allowed from TCP connect to A-ASSOCIATE-RQ (default 30 s). */
+  /**
+   * PS3.8's ARTIM (default 30 s): time allowed from TCP connect to a complete A-ASSOCIATE-RQ, and
+   * for the peer to close after our A-ASSOCIATE-RJ, A-RELEASE-RP or A-ABORT.
+   */
   associationTimeoutMs?: number;
   /** Answer 0xA700 when the store's filesystem has less free space than this (default: the store's own guard only). */
   minFreeBytes?: number;
