@@ -33,6 +33,8 @@ export const scpEnvSchema = z.object({
   // larger PDUs only mean less per-PDU work for sender and receiver (bench/ingest).
   LDH_SCP_MAX_PDU: envFields.positiveInt.default(DEFAULT_MAX_PDU_LENGTH),
   LDH_SCP_IDLE_TIMEOUT_MS: envFields.positiveInt.default(60_000),
+  // PS3.8's ARTIM: connect to A-ASSOCIATE-RQ, and our last PDU (RJ, RP, A-ABORT) to the peer's close.
+  LDH_SCP_ARTIM_MS: envFields.positiveInt.default(30_000),
   LDH_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(1024 ** 3),
   LDH_SCP_TLS_CERT: z.string().optional(),
   LDH_SCP_TLS_KEY: z.string().optional(),

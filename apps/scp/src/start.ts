@@ -70,6 +70,7 @@ export async function startScp(env: ScpEnv, opts: { logger?: Logger; db?: Db } =
     maxAssociations: env.LDH_SCP_MAX_ASSOCIATIONS,
     maxPduLength: env.LDH_SCP_MAX_PDU,
     idleTimeoutMs: env.LDH_SCP_IDLE_TIMEOUT_MS,
+    associationTimeoutMs: env.LDH_SCP_ARTIM_MS,
     minFreeBytes: env.LDH_MIN_FREE_BYTES,
   });
   const { port } = await scp.listen();

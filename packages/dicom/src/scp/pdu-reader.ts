@@ -19,6 +19,11 @@ export interface PduReaderHandlers {
   onPdvData(chunk: Buffer): void;
   /** The current streamed PDV is complete. */
   onPdvEnd(): void;
+  /**
+   * Optional: called with each PDU's type and length once its 6-byte header is in, before any of
+   * its body is buffered. Return false to stop reading (the handler has answered and closes).
+   */
+  admitPdu?(pduType: number, length: number): boolean;
   /** A PDU header or PDV header is invalid; the reader has stopped. */
   onInvalid(problem: PduProblem): void;
 }
@@ -57,6 +62,11 @@ export class PduReader {
   /** Stops processing (after an abort); later chunks are ignored. */
   stop(): void {
     this.stopped = true;
+  }
+
+  /** Bytes held for the PDU being assembled (0 while streaming PDVs or between PDUs); at most the limit + 6. */
+  get bufferedBytes(): number {
+    return this.state.at === 'pdu-body' ? this.state.pdu.length : 0;
   }
 
   push(chunk: Buffer): void {
@@ -120,6 +130,10 @@ export class PduReader {
     const length = header.readUInt32BE(2);
     if (!PDU_TYPES.has(type)) {
       this.fail({ kind: 'unrecognized-pdu', pduType: type, length });
+      return;
+    }
+    if (this.handlers.admitPdu && !this.handlers.admitPdu(type, length)) {
+      this.stopped = true;
       return;
     }
     const limit = type === P_DATA_TF ? this.limits.maxPDataLength : this.limits.maxOtherLength;
