@@ -35,6 +35,8 @@ export const scpEnvSchema = z.object({
   LDH_SCP_IDLE_TIMEOUT_MS: envFields.positiveInt.default(60_000),
   // PS3.8's ARTIM: connect to A-ASSOCIATE-RQ, and our last PDU (RJ, RP, A-ABORT) to the peer's close.
   LDH_SCP_ARTIM_MS: envFields.positiveInt.default(30_000),
+  // How often the reconciler re-derives lost jobs from Postgres (invariant 8); the chaos suite shortens it.
+  LDH_RECONCILE_INTERVAL_MS: envFields.positiveInt.default(30_000),
   LDH_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(1024 ** 3),
   LDH_SCP_TLS_CERT: z.string().optional(),
   LDH_SCP_TLS_KEY: z.string().optional(),

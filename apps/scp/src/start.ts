@@ -77,7 +77,7 @@ export async function startScp(env: ScpEnv, opts: { logger?: Logger; db?: Db } =
   const settler = startSettler({ db, queues, logger, actor }, { quietPeriodMs: env.LDH_QUIET_PERIOD_MS, ...(env.LDH_EARLY_SETTLE_MS > 0 ? { earlySettleMs: env.LDH_EARLY_SETTLE_MS } : {}) });
   // Postgres drives the jobs: pending intents go to BullMQ; lost jobs are re-created (invariant 8).
   const dispatcher = startDispatcher({ db, queues, logger });
-  const reconciler = startReconciler({ db, queues, logger, actor });
+  const reconciler = startReconciler({ db, queues, logger, actor }, { intervalMs: env.LDH_RECONCILE_INTERVAL_MS });
   logger.info({ port, aeTitle: env.LDH_AE_TITLE, host: env.LDH_SCP_HOST, quietPeriodMs: env.LDH_QUIET_PERIOD_MS, earlySettleMs: env.LDH_EARLY_SETTLE_MS, tls: Boolean(tls) }, 'scp listening');
   return {
     port,
