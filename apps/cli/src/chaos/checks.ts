@@ -129,7 +129,7 @@ export async function checkStates(db: Db, studyUids: string[]): Promise<StateChe
     } else if (r.state !== 'done' && !r.stateReason) {
       stuck++;
       problems.push(`study ${r.studyInstanceUid} is ${r.state} without a reason`);
-    } else if (r.state === 'failed' || r.state === 'delivery_failed') {
+    } else if (r.state !== 'done') {
       problems.push(`study ${r.studyInstanceUid} ended ${r.state} (stage ${r.failedStage ?? '?'}): ${r.stateReason}`);
     }
   }

@@ -185,7 +185,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       LDH_SCP_HOST: '127.0.0.1',
       LDH_SCP_PORT: String(scpPort),
       LDH_ALLOWED_PEERS: '*',
-      LDH_QUIET_PERIOD_MS: '1500',
+      LDH_QUIET_PERIOD_MS: '2500',
       LDH_MIN_FREE_BYTES: String(64 * 1024 ** 2),
       LDH_RECONCILE_INTERVAL_MS: '2000',
       LDH_DESTINATIONS: `pacs=${orthanc.aeTitle}@127.0.0.1:${orthanc.dicomPort}`,
@@ -271,7 +271,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       }
     }
     const fin = await checkCycle(db, { storageDir, orthanc, acked: allAcked, studyUids: allStudies, redisUrl: redis.url, databaseUrl: scratch.url });
-    const final = { acked: fin.acked, lost: fin.lost, maxSrPerKey: fin.maxSrPerKey, doneWithoutSr: fin.doneWithoutSr, stuck: fin.stuck, doctorFound: fin.doctorFound, states: fin.states, problems: fin.problems.filter((p) => !/ended (failed|delivery_failed)/.test(p)) };
+    const final = { acked: fin.acked, lost: fin.lost, maxSrPerKey: fin.maxSrPerKey, doneWithoutSr: fin.doneWithoutSr, stuck: fin.stuck, doctorFound: fin.doctorFound, states: fin.states, problems: fin.problems.filter((p) => !/ ended (skipped|failed|delivery_failed) /.test(p)) };
     const violations = cycles.reduce((n, c) => n + violationsOf(c) + (c.recoveryMs === null ? 1 : 0), 0) + violationsOf(final);
     return { seed: opts.seed, cycles, final, violations };
   } finally {
