@@ -71,6 +71,15 @@ describe('@ldh/db against a real Postgres', () => {
     expect(audit.at(-1)?.action).toBe('study.reopened');
   });
 
+  it('reopens a study whose delivery failed when a late instance arrives', async () => {
+    await db.study.update({ where: { studyInstanceUid: base.studyInstanceUid }, data: { state: 'delivery_failed', stateReason: 'pacs: rejected' } });
+    await recordReceivedInstance(db, { ...base, sopInstanceUid: '1.2.3.3', sha256: 'd'.repeat(64), storageKey: 'k4', receivedAt: new Date() });
+    const study = await db.study.findUniqueOrThrow({ where: { studyInstanceUid: base.studyInstanceUid } });
+    expect([study.state, study.revision, study.stateReason]).toEqual(['receiving', 2, null]);
+    const audit = await listStudyAudit(db, base.studyInstanceUid);
+    expect(audit.at(-1)?.details).toMatchObject({ from: 'delivery_failed', to: 'receiving', revision: 2 });
+  });
+
   it('keeps the audit trail append-only', async () => {
     await expect(db.auditEvent.updateMany({ data: { action: 'tampered' } })).rejects.toThrow(/append-only/);
     await expect(db.auditEvent.deleteMany({})).rejects.toThrow(/append-only/);
