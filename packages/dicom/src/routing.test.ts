@@ -166,6 +166,21 @@ describe('pitfalls', () => {
     expect(v.reasons.join(' ')).toMatch(/covers \d+ mm along the patient axis/);
   });
 
+  it('an L5-S1 block angled 45° (as far towards coronal as axial) stays in the axial stack', () => {
+    // Seen in the chaos run: blocks at 14°, 22° and 45° were called "several planes" and the study skipped.
+    const ax = axial('T2_TSE_TRA', T2_TSE, [14, 22, 45]);
+    const d = routeStudy([t1(), t2(), ax]);
+    expect(roleOf(d, ax)).toBe('t2_ax');
+    expect(verdict(d, 'T2_TSE_TRA').plane).toBe('axial');
+  });
+
+  it('a 2-plane localizer (one sagittal and one axial block) is still several planes', () => {
+    const loc = { ...axial(null, T2_TSE, [0], 5), orientations: [SAG, SAG, SAG, AX, AX, AX] };
+    const d = routeStudy([t1(), t2(), axial('T2_TSE_TRA', T2_TSE), loc]);
+    expect(verdict(d, null).plane).toBe('mixed');
+    expect(verdict(d, null).accepted).toBe(false);
+  });
+
   it('a 3-image Secondary Capture "3D Myelo" with no description never wins T2 sagittal', () => {
     const real = t2();
     const myelo = sagittal(null, { ...T2_TSE, echoTime: 120, seriesNumber: 99, sopClassUids: ['1.2.840.10008.5.1.4.1.1.7'], imageType: ['DERIVED', 'SECONDARY'] }, 3);

@@ -44,6 +44,9 @@ export interface StackGeometry {
   imageZRange?: [number, number];
 }
 
+/** Blocks of one stack lie within this angle of the stack's mean normal (degrees). */
+const MAX_BLOCK_SPREAD_DEG = 40;
+
 /** Normals closer than this (cosine; ~0.8°) are the same block. */
 const SAME_BLOCK_COSINE = 0.9999;
 
@@ -66,11 +69,25 @@ export function stackGeometry(
   const zRange: [number, number] | undefined = zs.length > 0 ? [Math.min(...zs), Math.max(...zs)] : undefined;
   const out: StackGeometry = { plane: 'unknown', blocks: normals.length, maxTiltDeg: 0, ...(zRange ? { zRange } : {}) };
   if (normals.length === 0) return out;
-  const doms = normals.map(dominant);
-  const minCos = Math.min(...doms.map((d) => d.cosine));
+  // The stack's plane is that of its mean normal (signs aligned to the first block), not of each
+  // block: an axial block angled 45° or more to the L5-S1 disc leans as much towards coronal as
+  // axial, yet belongs to the axial stack. Blocks farther than MAX_BLOCK_SPREAD_DEG from the mean
+  // are different planes (a 2- or 3-plane localizer: 45° and 55° from their mean).
+  const first = normals[0]!;
+  const sum: Vec3 = [0, 0, 0];
+  for (const n of normals) {
+    const sign = n[0] * first[0] + n[1] * first[1] + n[2] * first[2] < 0 ? -1 : 1;
+    for (let k = 0; k < 3; k++) sum[k]! += sign * n[k]!;
+  }
+  const len = Math.hypot(...sum);
+  const mean = sum.map((v) => v / len) as Vec3;
+  const spreadCos = Math.min(...normals.map((n) => Math.abs(n[0] * mean[0] + n[1] * mean[1] + n[2] * mean[2])));
+  const stack = dominant(mean);
+  const axis = [0, 1, 2].map((k) => (k === ['sagittal', 'coronal', 'axial'].indexOf(stack.plane) ? 1 : 0));
+  const minCos = Math.min(...normals.map((n) => Math.abs(n[0] * axis[0]! + n[1] * axis[1]! + n[2] * axis[2]!)));
   out.maxTiltDeg = Math.round((Math.acos(Math.min(1, minCos)) * 180) / Math.PI);
-  if (new Set(doms.map((d) => d.plane)).size > 1) out.plane = 'mixed';
-  else out.plane = minCos < opts.obliqueTolerance ? 'oblique' : doms[0]!.plane;
+  if (spreadCos < Math.cos((MAX_BLOCK_SPREAD_DEG * Math.PI) / 180)) out.plane = 'mixed';
+  else out.plane = stack.cosine < opts.obliqueTolerance ? 'oblique' : stack.plane;
   // The z extent of an in-plane image: rows × row spacing along the column direction, columns ×
   // column spacing along the row direction, from each slice's top-left corner.
   const iop = orientations.find((o) => o.length === 6);
