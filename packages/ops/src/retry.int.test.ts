@@ -3,7 +3,7 @@
  * pipeline jobs (router, placeholder model, SR writer): a study failed at route by an unreadable
  * header is routed once the file is fixed; an inference that failed in a real BullMQ worker is
  * re-run under a new job id (BullMQ keeps the failed one); a delivery_failed study goes back to
- * delivering; a study that is not failed is refused. The timeline comes from the audit trail.
+ * delivering; a report retry writes the report; a study that is not failed is refused. The timeline comes from the audit trail.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@ldh/config';
-import { claimDueDeliveries, createDb, createScratchDatabase, listStudyAudit, recordDeliveryOutcome, recordReceivedInstance, upsertDestination, type Db } from '@ldh/db';
+import { claimDueDeliveries, createDb, failStudy, createScratchDatabase, listStudyAudit, recordDeliveryOutcome, recordReceivedInstance, upsertDestination, type Db } from '@ldh/db';
 import { identifyStoredInstance } from '@ldh/dicom';
 import { loadModel, type LoadedModel } from '@ldh/model';
 import { generateStudy } from '@ldh/phantom';
@@ -208,6 +208,29 @@ describe('retryStudy', () => {
     expect(view.reports).toMatchObject([{ version: 1, srSopInstanceUid: expect.stringMatching(/^[0-9.]+$/) }]);
     expect(view.deliveries).toMatchObject([{ id: claimed!.id, destination: 'pacs-a', state: 'pending', attempts: 0, reportVersion: 1 }]);
     expect(view.deliveries[0]!.nextAttemptAt).not.toBeNull();
+  });
+
+  it('report: a study whose report job gave up is back in reporting with the report intent re-armed, and the retried job writes the report', async () => {
+    await upsertDestination(db, { name: 'pacs-a', aeTitle: 'PACSA', host: '127.0.0.1', port: 1 });
+    const { uid } = await ingestStudy(504);
+    await settleDueStudies(deps, 15_000);
+    await runQueued('route');
+    const study = await studyOf(uid);
+    for (const job of await queues.inference.queue.getJobs(['waiting', 'prioritized'])) {
+      await runInferenceJob(job.data as never, { ...deps, model });
+      await job.remove();
+    }
+    expect((await studyOf(uid)).state).toBe('reporting');
+    // The report job gave up (e.g. the SR store was full for every attempt) and was removed from the queue.
+    for (const job of await queues.report.queue.getJobs(['waiting', 'prioritized'])) await job.remove();
+    expect(await failStudy(db, { studyId: study.id, stage: 'report', reason: 'report job gave up after 5 attempt(s): ENOSPC', lastError: 'ENOSPC', actor: 'test' })).toBe(true);
+
+    const r = await retryStudy(db, uid, 'frank');
+    expect(r).toMatchObject({ from: 'failed', stage: 'report', to: 'reporting', intent: { jobId: `report-${study.id}-0-a1` } });
+    await dispatchPendingIntents(deps);
+    await runQueued('report');
+    const after = await db.study.findUniqueOrThrow({ where: { id: study.id }, include: { reports: true } });
+    expect([after.state, after.reports.length]).toEqual(['delivering', 1]);
   });
 
   it('refuses a study that is not failed, and an unknown one', async () => {
