@@ -66,10 +66,10 @@ async function payloadOf(tx: Tx, study: { id: string; studyInstanceUid: string; 
 export async function retryStudy(db: Db, studyInstanceUid: string, operator: string): Promise<RetryResult> {
   if (!operator.trim()) throw new Error('an operator name is required to retry a study');
   return db.$transaction(async (tx) => {
+    // Lock the row first: a concurrent retry waits, then reads the state this one left.
+    await tx.$queryRaw`SELECT id FROM "Study" WHERE "studyInstanceUid" = ${studyInstanceUid} FOR UPDATE`;
     const study = await tx.study.findUnique({ where: { studyInstanceUid }, select: { id: true, studyInstanceUid: true, state: true, revision: true, priority: true, failedStage: true, lastError: true, stateReason: true } });
     if (!study) throw new StudyNotFoundError(studyInstanceUid);
-    // Lock the row: a concurrent retry (or job) waits, then sees the state this one left.
-    await tx.$queryRaw`SELECT id FROM "Study" WHERE id = ${study.id}::uuid FOR UPDATE`;
     if (study.state === 'delivery_failed') return retryDelivery(tx, study, operator);
     if (study.state !== 'failed') throw new RetryRefusedError(studyInstanceUid, `it is ${study.state}, not failed or delivery_failed`);
     const stage = await failedStageOf(tx, study);

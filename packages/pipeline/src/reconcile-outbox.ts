@@ -1,4 +1,4 @@
-import { failStudy, settleStudyDeliveries, type Db } from '@ldh/db';
+import { failStudy, settleStudyDeliveries, StateConflictError, type Db } from '@ldh/db';
 import type { PipelineDeps } from './deps.js';
 import type { ReconcileOptions, StuckStudy } from './reconciler.js';
 
@@ -52,12 +52,18 @@ export async function findStuckDelivering(deps: Deps, opts: ReconcileOptions, no
   return found;
 }
 
+/** Settle as the outbox does; 'none' when the study moved meanwhile (e.g. the scheduler settled it first). */
 async function settle(db: Db, studyId: string, reportId: string, actor: string): Promise<'study-settled' | 'none'> {
-  return db.$transaction(async (tx) => {
-    await settleStudyDeliveries(tx, reportId, actor);
-    const after = await tx.study.findUniqueOrThrow({ where: { id: studyId }, select: { state: true } });
-    return after.state === 'delivering' ? 'none' : 'study-settled';
-  });
+  try {
+    return await db.$transaction(async (tx) => {
+      await settleStudyDeliveries(tx, reportId, actor);
+      const after = await tx.study.findUniqueOrThrow({ where: { id: studyId }, select: { state: true } });
+      return after.state === 'delivering' ? 'none' : 'study-settled';
+    });
+  } catch (err) {
+    if (err instanceof StateConflictError) return 'none';
+    throw err;
+  }
 }
 
 /**
