@@ -1,13 +1,15 @@
 /**
  * `ldh doctor [--fix] [--json]`: every study in a non-terminal state (settled, routed,
- * inferring, reporting) with neither a live BullMQ job nor a pending job intent — what the
- * reconciler of @ldh/pipeline finds. With --fix, each one's intent is created or re-armed (the
+ * inferring, reporting) with neither a live BullMQ job nor a pending job intent, every
+ * delivering study with no delivery left to send, and every receiving study quiet for more than
+ * 10× LDH_QUIET_PERIOD_MS (reported only) — what the reconciler of @ldh/pipeline finds. With --fix, each one's intent is created or re-armed (the
  * dispatcher of a running `ldh serve` sends it; doctor also dispatches it at once), or the study
- * is failed with the reason when it cannot proceed.
+ * is failed with the reason when it cannot proceed; a delivering one is settled (done or
+ * delivery_failed). failed, delivery_failed, done and skipped are terminal.
  */
 import { Command } from 'commander';
 import { z } from 'zod';
-import { envFields, parseEnv, createLogger } from '@ldh/config';
+import { defaults, envFields, parseEnv, createLogger } from '@ldh/config';
 import { createDb } from '@ldh/db';
 import { closePipelineQueues, createPipelineQueues, dispatchPendingIntents, reconcileStudies, type StuckStudy } from '@ldh/pipeline';
 import { createRedis } from '@ldh/queue';
@@ -16,13 +18,20 @@ const doctorEnvSchema = z.object({
   DATABASE_URL: envFields.databaseUrl,
   REDIS_URL: envFields.redisUrl.default('redis://127.0.0.1:6379'),
   LDH_QUEUE_PREFIX: envFields.queuePrefix,
+  LDH_QUIET_PERIOD_MS: envFields.positiveInt.default(defaults.quietPeriodMs),
 });
 
 /** Text view: one line per stuck study (UIDs and states only, no PHI). */
 export function formatDoctor(found: StuckStudy[], fix: boolean): string {
-  if (found.length === 0) return 'no stuck study: every non-terminal study has a live job or a pending intent\n';
+  if (found.length === 0) return 'no stuck study: every non-terminal study has a live job, a pending intent or a delivery left to send\n';
   const lines = found.map((f) => `${f.studyInstanceUid}  ${f.state} (rev ${f.revision})  ${f.problem}: ${f.detail}${f.action ? `  → ${f.action}` : ''}`);
-  lines.push(`${found.length} stuck stud${found.length === 1 ? 'y' : 'ies'}${fix ? ' repaired' : '; run `ldh doctor --fix` to repair'}`);
+  const repairable = found.filter((f) => f.problem !== 'not-settling').length;
+  const reportOnly = found.length - repairable;
+  lines.push(
+    `${found.length} stuck stud${found.length === 1 ? 'y' : 'ies'}` +
+      (repairable > 0 ? (fix ? `, ${repairable} repaired` : '; run `ldh doctor --fix` to repair') : '') +
+      (reportOnly > 0 ? `; ${reportOnly} not settling (the settler's job: check that ldh serve / scp runs)` : ''),
+  );
   return `${lines.join('\n')}\n`;
 }
 
@@ -34,7 +43,7 @@ export async function runDoctor(env: Record<string, string | undefined>, opts: {
   const queues = createPipelineQueues({ connection: redis, prefix: e.LDH_QUEUE_PREFIX });
   const logger = createLogger('ldh-doctor', { level: 'silent' });
   try {
-    const found = await reconcileStudies({ db, queues, logger, actor: `doctor@cli:${process.pid}` }, { fix: opts.fix, minAgeMs: opts.minAgeMs ?? 5_000 });
+    const found = await reconcileStudies({ db, queues, logger, actor: `doctor@cli:${process.pid}` }, { fix: opts.fix, minAgeMs: opts.minAgeMs ?? 5_000, quietPeriodMs: e.LDH_QUIET_PERIOD_MS });
     if (opts.fix && found.length > 0) await dispatchPendingIntents({ db, queues, logger });
     return { output: opts.json ? `${JSON.stringify(found, null, 2)}\n` : formatDoctor(found, opts.fix), found };
   } finally {

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDb, createScratchDatabase, loadStudySeriesRecords, recordReceivedInstance, recordRoutingDecision, transitionStudy, type Db } from '@ldh/db';
+import { createDb, createScratchDatabase, failStudy, listStudyAudit, loadStudySeriesRecords, markStudySettled, recordReceivedInstance, recordRoutingDecision, transitionStudy, type Db } from '@ldh/db';
 import { newUid, routeStudy, seriesFactsFromRecords } from '@ldh/dicom';
 
 const cli = fileURLToPath(new URL('../dist/main.js', import.meta.url));
@@ -101,5 +101,45 @@ describe('ldh studies show', () => {
     const noDb = ldh(['studies', 'show', studyUid]);
     expect(noDb.status).toBe(2);
     expect(noDb.stderr).toContain('DATABASE_URL');
+  });
+});
+
+describe('ldh studies show: the full view', () => {
+  it('prints the timeline from the audit trail (each state, when, how long, who) and the empty runs/reports/deliveries', () => {
+    const r = ldh(['studies', 'show', studyUid], { DATABASE_URL: scratch.url });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/\nTimeline\n {2}receiving +\S+ +[\d.]+ (ms|s) +by \S+\n {2}settled +\S+ +[\d.]+ (ms|s) +by test\n {2}routed +\S+ +.+ so far +by test\n/);
+    expect(r.stdout).toContain('Inference runs\n  none');
+    expect(r.stdout).toContain('Deliveries\n  none');
+    const json = ldh(['studies', 'show', studyUid, '--json'], { DATABASE_URL: scratch.url });
+    const view = JSON.parse(json.stdout) as { timeline: Array<{ state: string; enteredAt: string; durationMs: number; current: boolean }>; inferenceRuns: unknown[]; deliveries: unknown[] };
+    expect(view.timeline.map((t) => [t.state, t.current])).toEqual([['receiving', false], ['settled', false], ['routed', true]]);
+    for (const t of view.timeline) expect(t.durationMs).toBeGreaterThanOrEqual(0);
+    expect([view.inferenceRuns, view.deliveries]).toEqual([[], []]);
+  });
+});
+
+describe('ldh studies retry', () => {
+  it('refuses a study that is not failed (exit 1) and retries a failed one from its stage, audited with the operator', async () => {
+    const refused = ldh(['studies', 'retry', studyUid, '--operator', 'eve'], { DATABASE_URL: scratch.url });
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toBe(`ldh: cannot retry study ${studyUid}: it is routed, not failed or delivery_failed\n`);
+
+    // A settled study whose route job gave up: failed at route.
+    const old = new Date(Date.now() - 60_000);
+    const study = await db.study.create({ data: { studyInstanceUid: newUid(), firstInstanceAt: old, lastInstanceAt: old, instanceCount: 1 } });
+    expect(await markStudySettled(db, { studyId: study.id, studyInstanceUid: study.studyInstanceUid, revision: 0, priority: 0 }, 15_000, 'test')).toBe(true);
+    await db.jobIntent.updateMany({ where: { studyId: study.id }, data: { state: 'dispatched', jobId: `route-${study.id}-0` } });
+    expect(await failStudy(db, { studyId: study.id, stage: 'route', reason: 'route job gave up after 5 attempt(s): EIO', lastError: 'EIO', actor: 'test' })).toBe(true);
+    const failedView = ldh(['studies', 'show', study.studyInstanceUid], { DATABASE_URL: scratch.url });
+    expect(failedView.stdout).toContain('failed    at route: EIO');
+
+    const r = ldh(['studies', 'retry', study.studyInstanceUid, '--operator', 'eve'], { DATABASE_URL: scratch.url });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(`study ${study.studyInstanceUid}: failed → settled; route job route-${study.id}-0-a1 pending (a running \`ldh serve\` dispatches it)\n`);
+    const after = await db.study.findUniqueOrThrow({ where: { id: study.id }, include: { jobIntents: true } });
+    expect([after.state, after.failedStage, after.jobIntents.map((i) => [i.state, i.attempt])]).toEqual(['settled', null, [['pending', 1]]]);
+    expect((await listStudyAudit(db, study.studyInstanceUid)).at(-1)).toMatchObject({ action: 'study.retried', actor: 'eve', details: { from: 'failed', to: 'settled', stage: 'route', operator: 'eve' } });
   });
 });

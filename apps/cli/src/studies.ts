@@ -1,22 +1,21 @@
 /**
- * `ldh studies show <StudyInstanceUID>`: a study's state, reason and routing decision — every
- * series with its plane, weighting, role, score and why — from the database (DATABASE_URL).
+ * `ldh studies show <StudyInstanceUID>`: the full view of a study from the database
+ * (DATABASE_URL), built by `studyDetail` of @ldh/ops: state and reason, the failed stage, the
+ * timeline from the audit trail (each state, when, how long, who), the routing decision (every
+ * series with its plane, weighting, role, score and why), inference runs, reports, deliveries.
+ * `ldh studies retry <uid>`: retry a failed study from its failed stage (`retryStudy`, audited).
+ * `ldh studies list`: studies with their state. No PHI is printed: UIDs, states, reasons.
  */
 import { Command, Option } from 'commander';
 import { z } from 'zod';
 import { envFields, parseEnv } from '@ldh/config';
-import { createDb, getStudyWithRouting, type StudyState, type StudyWithRouting } from '@ldh/db';
-import { listStudySummaries, type StudyListItem } from '@ldh/ops';
+import { createDb, type StudyState, type StudyWithRouting } from '@ldh/db';
+import { listStudySummaries, retryStudy, studyDetail, StudyNotFoundError, type RetryResult, type StudyDetail, type StudyListItem } from '@ldh/ops';
+import { defaultOperator } from './deliveries.js';
+
+export { StudyNotFoundError };
 
 const STUDY_STATES = ['receiving', 'settled', 'routed', 'inferring', 'reporting', 'delivering', 'done', 'skipped', 'failed', 'delivery_failed'] as const satisfies readonly StudyState[];
-
-/** Thrown when the study is not in the database (exit code 1, a one-line message). */
-export class StudyNotFoundError extends Error {
-  constructor(studyInstanceUid: string) {
-    super(`no study ${studyInstanceUid} in the database`);
-    this.name = 'StudyNotFoundError';
-  }
-}
 
 const dbEnvSchema = z.object({ DATABASE_URL: envFields.databaseUrl });
 
@@ -24,8 +23,18 @@ function pad(s: string, n: number): string {
   return s.length >= n ? `${s.slice(0, n - 1)}… ` : s.padEnd(n + 1);
 }
 
-/** The human-readable view: study header, then one block per series with its reasons. */
-export function formatStudyShow(view: StudyWithRouting): string {
+/** A duration for people: 850 ms, 12.3 s, 4 min 05 s, 2 h 03 min, 3 d 4 h. */
+export function formatDuration(ms: number): string {
+  if (ms < 1_000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)} s`;
+  const s = Math.floor(ms / 1_000);
+  if (s < 3_600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  if (s < 86_400) return `${Math.floor(s / 3_600)} h ${String(Math.floor((s % 3_600) / 60)).padStart(2, '0')} min`;
+  return `${Math.floor(s / 86_400)} d ${Math.floor((s % 86_400) / 3_600)} h`;
+}
+
+/** The human-readable routing view: study header, then one block per series with its reasons. */
+export function formatStudyShow(view: Omit<StudyWithRouting, 'id'>): string {
   const lines = [
     `Study ${view.studyInstanceUid}`,
     `  state     ${view.state} (revision ${view.revision})`,
@@ -52,16 +61,58 @@ export function formatStudyShow(view: StudyWithRouting): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** The full text view: the routing view, then failure, timeline, runs, reports and deliveries. */
+export function formatStudyDetail(view: StudyDetail): string {
+  const lines = formatStudyShow(view).trimEnd().split('\n');
+  // The failed stage and last error go in the header, after the reason.
+  if (view.failedStage || view.lastError) lines.splice(3, 0, `  failed    at ${view.failedStage ?? '?'}: ${view.lastError ?? '-'}`);
+  const out = [lines.join('\n')];
+  out.push(
+    ['Timeline', ...view.timeline.map((t) => `  ${pad(t.state, 15)}${t.enteredAt}  ${pad(formatDuration(t.durationMs) + (t.current ? ' so far' : ''), 18)}by ${t.actor}${t.reason ? ` — ${t.reason}` : ''}`)].join('\n'),
+  );
+  out.push(
+    [
+      'Inference runs',
+      ...(view.inferenceRuns.length === 0 ? ['  none'] : []),
+      ...view.inferenceRuns.flatMap((r) => [
+        `  ${r.id}  ${r.state}  ${r.model.name} ${r.model.version}${r.model.placeholder ? ' (placeholder)' : ''}  provider ${r.provider ?? '-'}  attempts ${r.attempts}`,
+        `    score ${r.score ?? '-'}  decision ${r.decision ?? '-'}${r.threshold !== null ? ` (threshold ${r.threshold})` : ''}  started ${r.startedAt ?? '-'}  finished ${r.finishedAt ?? '-'}${r.state === 'running' ? `  lease ${r.owner ?? '-'} until ${r.leaseExpiresAt ?? '-'}` : ''}`,
+        ...(r.error ? [`    error: ${r.error}`] : []),
+      ]),
+    ].join('\n'),
+  );
+  out.push(
+    ['Reports', ...(view.reports.length === 0 ? ['  none'] : []), ...view.reports.map((r) => `  v${r.version}  SR ${r.srSopInstanceUid}  KOS ${r.kosSopInstanceUid ?? '-'}  ${r.createdAt}`)].join('\n'),
+  );
+  out.push(
+    [
+      'Deliveries',
+      ...(view.deliveries.length === 0 ? ['  none'] : []),
+      ...view.deliveries.flatMap((d) => [
+        `  ${d.id}  ${pad(d.state, 9)}${d.destination}${d.destinationEnabled ? '' : ' (disabled)'}  report v${d.reportVersion}  attempts ${d.attempts}${d.deliveredAt ? `  delivered ${d.deliveredAt}` : ''}${d.nextAttemptAt ? `  next ${d.nextAttemptAt}` : ''}`,
+        ...(d.lastError ? [`    last error: ${d.lastError}${d.lastStatus !== null ? ` (status 0x${d.lastStatus.toString(16).toUpperCase().padStart(4, '0')})` : ''}`] : []),
+      ]),
+    ].join('\n'),
+  );
+  return `${out.join('\n\n')}\n`;
+}
+
 /** Look a study up and render it (text or JSON); the database connection is closed afterwards. */
 export async function showStudy(databaseUrl: string, studyInstanceUid: string, opts: { json: boolean }): Promise<string> {
   const db = createDb(databaseUrl);
   try {
-    const view = await getStudyWithRouting(db, studyInstanceUid);
+    const view = await studyDetail(db, studyInstanceUid);
     if (!view) throw new StudyNotFoundError(studyInstanceUid);
-    return opts.json ? `${JSON.stringify(view, null, 2)}\n` : formatStudyShow(view);
+    return opts.json ? `${JSON.stringify(view, null, 2)}\n` : formatStudyDetail(view);
   } finally {
     await db.$disconnect();
   }
+}
+
+/** One or two lines saying what a retry did. */
+export function formatRetry(r: RetryResult): string {
+  if (r.stage === 'delivery') return `study ${r.studyInstanceUid}: ${r.from} → ${r.to}; replayed ${r.replayed?.length ?? 0} dead deliver${r.replayed?.length === 1 ? 'y' : 'ies'} (${(r.replayed ?? []).map((d) => d.destination).join(', ')})\n`;
+  return `study ${r.studyInstanceUid}: ${r.from} → ${r.to}; ${r.stage} job ${r.intent?.jobId ?? '?'} pending (a running \`ldh serve\` dispatches it)\n`;
 }
 
 /** One line per study (state, instances, deliveries of its latest report), then its reason. */
@@ -79,12 +130,28 @@ export function studiesCommand(env: Record<string, string | undefined>): Command
   const studies = new Command('studies').description('look at studies in the database (needs DATABASE_URL)');
   studies
     .command('show')
-    .description("a study's state, reason and routing decision: each series with its role, score and why")
+    .description("a study's state and reason, timeline (from the audit trail, with durations), routing decision, inference runs, reports and deliveries")
     .argument('<studyInstanceUid>', 'the StudyInstanceUID')
-    .option('--json', 'print the study and its decision as JSON', false)
+    .option('--json', 'print the full view as JSON', false)
     .action(async (uid: string, opts: { json: boolean }) => {
       const { DATABASE_URL } = parseEnv(dbEnvSchema, env);
       process.stdout.write(await showStudy(DATABASE_URL, uid, opts));
+    });
+  studies
+    .command('retry')
+    .description('retry a failed study from the stage that failed (route, inference, report), or replay the dead deliveries of a delivery_failed one; audited with the operator')
+    .argument('<studyInstanceUid>', 'the StudyInstanceUID')
+    .option('--operator <name>', 'who retries (audited)', defaultOperator())
+    .option('--json', 'print the result as JSON', false)
+    .action(async (uid: string, opts: { operator: string; json: boolean }) => {
+      const { DATABASE_URL } = parseEnv(dbEnvSchema, env);
+      const db = createDb(DATABASE_URL);
+      try {
+        const r = await retryStudy(db, uid, opts.operator);
+        process.stdout.write(opts.json ? `${JSON.stringify(r, null, 2)}\n` : formatRetry(r));
+      } finally {
+        await db.$disconnect();
+      }
     });
   studies
     .command('list')

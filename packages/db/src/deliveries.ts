@@ -161,10 +161,10 @@ export interface ReplayResult {
  * Replay dead deliveries: back to `pending` with nextAttemptAt = now, attempts and the give-up
  * clock reset (the history stays in the audit trail), the study back to `delivering` when no
  * dead delivery of its report is left. Audited with the operator. Rows that are not dead are
- * skipped with the reason.
+ * skipped with the reason. Pass `inTx` to replay inside the caller's transaction (e.g. a study retry).
  */
-export async function replayDeliveries(db: Db, selection: ReplaySelection, operator: string): Promise<ReplayResult> {
-  return db.$transaction(async (tx) => {
+export async function replayDeliveries(db: Db, selection: ReplaySelection, operator: string, inTx?: Tx): Promise<ReplayResult> {
+  const run = async (tx: Tx) => {
     const result: ReplayResult = { replayed: [], skipped: [] };
     const where =
       'ids' in selection
@@ -206,7 +206,8 @@ export async function replayDeliveries(db: Db, selection: ReplaySelection, opera
       }
     }
     return result;
-  });
+  };
+  return inTx ? run(inTx) : db.$transaction(run);
 }
 
 export interface DestinationConfig {

@@ -2,6 +2,7 @@ import { addJobIntent, failStudy, getJobIntent, jobIntentId, rearmIntent, type I
 import { bullmqPriority, LIVE_JOB_STATES } from '@ldh/queue';
 import type { PipelineDeps } from './deps.js';
 import { queueOfStage, startPeriodic } from './dispatcher.js';
+import { findLongReceiving, findStuckDelivering } from './reconcile-outbox.js';
 
 type ReconcileDeps = Pick<PipelineDeps, 'db' | 'queues' | 'logger' | 'actor'>;
 
@@ -17,19 +18,25 @@ export type StuckProblem =
   /** BullMQ gave up on the job (attempts exhausted / unrecoverable) and the study was not failed. */
   | 'job-failed'
   /** The study cannot proceed (e.g. `reporting` without a succeeded inference run). */
-  | 'cannot-proceed';
+  | 'cannot-proceed'
+  /** `delivering`, but no delivery of the latest report is left to send (all delivered, or one dead): nothing will settle it. */
+  | 'deliveries-finished'
+  /** `receiving` far longer than the quiet period (the settler is not running); reported only. */
+  | 'not-settling';
 
 export interface StuckStudy {
   studyId: string;
   studyInstanceUid: string;
   state: string;
   revision: number;
-  stage: IntentStage;
-  intentId: string;
+  /** The stage that should move the study: a job intent's, or `delivery` (the outbox) or `settle` (the settler). */
+  stage: IntentStage | 'delivery' | 'settle';
+  /** The job intent of the next step; null for the delivery and settle stages. */
+  intentId: string | null;
   problem: StuckProblem;
   detail: string;
   /** What --fix did (absent when not fixing). */
-  action?: 'intent-created' | 'intent-rearmed' | 'study-failed' | 'none';
+  action?: 'intent-created' | 'intent-rearmed' | 'study-failed' | 'study-settled' | 'none';
 }
 
 export interface ReconcileOptions {
@@ -39,6 +46,8 @@ export interface ReconcileOptions {
   minAgeMs?: number;
   now?: Date;
   limit?: number;
+  /** The settler's quiet period: when given, `receiving` studies quiet for 10× as long are reported (never repaired). */
+  quietPeriodMs?: number;
 }
 
 /** The payload and BullMQ priority of a study's next job, derived from Postgres alone. */
@@ -61,7 +70,10 @@ async function deriveIntent(
  * created or re-armed under a new BullMQ job id (the dispatcher sends it), or — when BullMQ gave
  * up on the job, or the study cannot proceed — the study is failed with the reason. This is what
  * makes a flushed or restarted Redis lose nothing, and what `ldh doctor` reports.
- * (`delivering` is driven by the delivery outbox, not by these intents.)
+ * `delivering` is driven by the delivery outbox: it is stuck when no delivery of its latest report
+ * is left to send, and `fix` settles it (done / delivery_failed). With `quietPeriodMs`, a
+ * `receiving` study quiet for 10× that is reported. `failed`, `delivery_failed`, `done` and
+ * `skipped` are terminal.
  */
 export async function reconcileStudies(deps: ReconcileDeps, opts: ReconcileOptions): Promise<StuckStudy[]> {
   const now = opts.now ?? new Date();
@@ -108,6 +120,8 @@ export async function reconcileStudies(deps: ReconcileDeps, opts: ReconcileOptio
     if (opts.fix) item.action = (await rearmIntent(deps.db, intent, `re-armed: job ${intent.jobId ?? '(none)'} was ${jobState}`)) ? 'intent-rearmed' : 'none';
     found.push(item);
   }
+  found.push(...(await findStuckDelivering(deps, opts, now)));
+  if (opts.quietPeriodMs !== undefined) found.push(...(await findLongReceiving(deps, { ...opts, quietPeriodMs: opts.quietPeriodMs }, now)));
   if (opts.fix && found.length > 0) {
     deps.logger.warn({ repaired: found.map((f) => ({ studyInstanceUid: f.studyInstanceUid, state: f.state, problem: f.problem, action: f.action })) }, 'reconciler repaired stuck studies');
   }
