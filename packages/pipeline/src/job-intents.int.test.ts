@@ -10,8 +10,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@ldh/config';
-import { createDb, createScratchDatabase, listStudyAudit, recordReceivedInstance, type Db } from '@ldh/db';
-import { identifyStoredInstance } from '@ldh/dicom';
+import { createDb, createScratchDatabase, listStudyAudit, type Db } from '@ldh/db';
 import { loadModel, type LoadedModel } from '@ldh/model';
 import { generateStudy } from '@ldh/phantom';
 import { createRedis } from '@ldh/queue';
@@ -21,14 +20,12 @@ import {
   createPipelineQueues,
   dispatchPendingIntents,
   reconcileStudies,
-  runInferenceJob,
-  runReportJob,
   runRouteJob,
   settleDueStudies,
-  storeBytes,
   type PipelineDeps,
   type PipelineQueues,
 } from '@ldh/pipeline';
+import { drainAll, drainOnce as drainOnceShared, ingestBytes } from './testing.js';
 
 const adminUrl = process.env.LDH_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.LDH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -46,38 +43,12 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'ldh-intents-'));
 
 async function ingestStudy(seed: number): Promise<string> {
   const study = generateStudy({ seed, matrix: 64, levels: { 'L4-L5': 'extrusion' } });
-  for (const inst of study.instances) {
-    const { storageKey, sha256 } = await storeBytes(store, inst.bytes);
-    const id = await identifyStoredInstance(store.pathOf(storageKey));
-    await recordReceivedInstance(db, { ...id, sha256, sizeBytes: inst.bytes.byteLength, storageKey, callingAeTitle: 'TEST', receivedAt: new Date(Date.now() - 60_000) });
-  }
+  for (const inst of study.instances) await ingestBytes(deps, inst.bytes);
   return study.studyInstanceUid;
 }
 
-/** Run one round of whatever BullMQ holds, in pipeline order, as the workers would. */
-async function drainOnce(): Promise<number> {
-  let ran = 0;
-  for (const job of await queues.route.queue.getJobs(['waiting', 'prioritized'])) {
-    await runRouteJob(job.data, deps);
-    await job.remove();
-    ran++;
-  }
-  for (const job of await queues.inference.queue.getJobs(['waiting', 'prioritized'])) {
-    await runInferenceJob(job.data, { ...deps, model });
-    await job.remove();
-    ran++;
-  }
-  for (const job of await queues.report.queue.getJobs(['waiting', 'prioritized'])) {
-    await runReportJob(job.data, { ...deps, identity: { manufacturer: 'test', softwareVersion: '0' } });
-    await job.remove();
-    ran++;
-  }
-  return ran;
-}
-
-async function drain(): Promise<void> {
-  while ((await drainOnce()) > 0);
-}
+const drainOnce = () => drainOnceShared(deps, model);
+const drain = () => drainAll(deps, model);
 
 /** FLUSHDB for this test's queues: every key under the private prefix is deleted. */
 async function flushPrefix(): Promise<number> {

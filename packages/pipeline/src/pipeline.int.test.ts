@@ -9,8 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@ldh/config';
-import { createDb, createScratchDatabase, listStudyAudit, recordReceivedInstance, upsertDestination, type Db } from '@ldh/db';
-import { identifyStoredInstance, newUid } from '@ldh/dicom';
+import { createDb, createScratchDatabase, listStudyAudit, upsertDestination, type Db } from '@ldh/db';
+import { newUid } from '@ldh/dicom';
 import { loadModel, type LoadedModel } from '@ldh/model';
 import { generateStudy, type PhantomInstance } from '@ldh/phantom';
 import { createRedis } from '@ldh/queue';
@@ -20,14 +20,11 @@ import { readFile } from 'node:fs/promises';
 import {
   closePipelineQueues,
   createPipelineQueues,
-  runInferenceJob,
-  runReportJob,
-  runRouteJob,
   settleDueStudies,
-  storeBytes,
   type PipelineDeps,
   type PipelineQueues,
 } from '@ldh/pipeline';
+import { drainAll, ingestBytes } from './testing.js';
 
 const adminUrl = process.env.LDH_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.LDH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -42,34 +39,8 @@ let model: LoadedModel;
 let deps: PipelineDeps;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ldh-pipeline-'));
 
-async function ingest(inst: PhantomInstance, receivedAt = new Date(Date.now() - 60_000)) {
-  const { storageKey, sha256 } = await storeBytes(store, inst.bytes);
-  const id = await identifyStoredInstance(store.pathOf(storageKey));
-  return recordReceivedInstance(db, { ...id, sha256, sizeBytes: inst.bytes.byteLength, storageKey, callingAeTitle: 'TEST', receivedAt });
-}
-
-/** Run whatever the queues hold, in pipeline order, as the workers would. */
-async function drain(): Promise<void> {
-  for (;;) {
-    let ran = 0;
-    for (const job of await queues.route.queue.getJobs(['waiting', 'prioritized'])) {
-      await runRouteJob(job.data, deps);
-      await job.remove();
-      ran++;
-    }
-    for (const job of await queues.inference.queue.getJobs(['waiting', 'prioritized'])) {
-      await runInferenceJob(job.data, { ...deps, model });
-      await job.remove();
-      ran++;
-    }
-    for (const job of await queues.report.queue.getJobs(['waiting', 'prioritized'])) {
-      await runReportJob(job.data, { ...deps, identity: { manufacturer: 'test', softwareVersion: '0' } });
-      await job.remove();
-      ran++;
-    }
-    if (ran === 0) return;
-  }
-}
+const ingest = (inst: PhantomInstance) => ingestBytes(deps, inst.bytes);
+const drain = () => drainAll(deps, model);
 
 beforeAll(async () => {
   scratch = await createScratchDatabase(adminUrl);

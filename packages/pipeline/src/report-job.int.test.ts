@@ -10,14 +10,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@ldh/config';
-import { createDb, createScratchDatabase, listStudyAudit, recordReceivedInstance, type Db } from '@ldh/db';
-import { identifyStoredInstance, personName, readPart10 } from '@ldh/dicom';
+import { createDb, createScratchDatabase, listStudyAudit, type Db } from '@ldh/db';
+import { personName, readPart10 } from '@ldh/dicom';
 import { pydicomCharsetDir, pydicomText, runPython } from '@ldh/dicom/testing';
 import { loadModel, type LoadedModel } from '@ldh/model';
 import { generateStudy } from '@ldh/phantom';
 import { createRedis, UnrecoverableError } from '@ldh/queue';
 import { createInstanceStore, type InstanceStore } from '@ldh/storage';
-import { closePipelineQueues, createPipelineQueues, runInferenceJob, runReportJob, runRouteJob, settleDueStudies, storeBytes, type PipelineDeps, type PipelineQueues } from '@ldh/pipeline';
+import { closePipelineQueues, createPipelineQueues, settleDueStudies, type PipelineDeps, type PipelineQueues } from '@ldh/pipeline';
+import { drainAll, ingestBytes } from './testing.js';
 
 const adminUrl = process.env.LDH_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.LDH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -65,35 +66,13 @@ function rewrittenStudy(seed: number, mode: 'japanese' | 'invalid'): { studyInst
   return { studyInstanceUid: study.studyInstanceUid, files };
 }
 
-async function ingest(file: string): Promise<void> {
-  const bytes = readFileSync(file);
-  const { storageKey, sha256 } = await storeBytes(store, bytes);
-  const id = await identifyStoredInstance(store.pathOf(storageKey));
-  await recordReceivedInstance(db, { ...id, sha256, sizeBytes: bytes.byteLength, storageKey, callingAeTitle: 'TEST', receivedAt: new Date(Date.now() - 60_000) });
-}
+const ingest = (file: string) => ingestBytes(deps, readFileSync(file));
 
 /** Runs the queued jobs in pipeline order; report job errors are collected, not thrown. */
 async function drain(): Promise<unknown[]> {
   const errors: unknown[] = [];
-  for (;;) {
-    let ran = 0;
-    for (const job of await queues.route.queue.getJobs(['waiting', 'prioritized'])) {
-      await runRouteJob(job.data, deps);
-      await job.remove();
-      ran++;
-    }
-    for (const job of await queues.inference.queue.getJobs(['waiting', 'prioritized'])) {
-      await runInferenceJob(job.data, { ...deps, model });
-      await job.remove();
-      ran++;
-    }
-    for (const job of await queues.report.queue.getJobs(['waiting', 'prioritized'])) {
-      await runReportJob(job.data, { ...deps, identity: { manufacturer: 'test', softwareVersion: '0' } }).catch((err: unknown) => errors.push(err));
-      await job.remove();
-      ran++;
-    }
-    if (ran === 0) return errors;
-  }
+  await drainAll(deps, model, { onReportError: (err) => errors.push(err) });
+  return errors;
 }
 
 beforeAll(async () => {

@@ -11,14 +11,15 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '@ldh/config';
-import { createDb, createScratchDatabase, recordReceivedInstance, type Db } from '@ldh/db';
-import { identifyStoredInstance, personName, readPart10 } from '@ldh/dicom';
+import { createDb, createScratchDatabase, type Db } from '@ldh/db';
+import { personName, readPart10 } from '@ldh/dicom';
 import { loadModel, type LoadedModel } from '@ldh/model';
 import { generateStudy, loadPhantomCodecs, PROFILE_NAMES, type PhantomStudy } from '@ldh/phantom';
 import { createRedis } from '@ldh/queue';
 import { describeReport } from '@ldh/sr';
 import { createInstanceStore, type InstanceStore } from '@ldh/storage';
-import { closePipelineQueues, createPipelineQueues, runInferenceJob, runReportJob, runRouteJob, settleDueStudies, storeBytes, type PipelineDeps, type PipelineQueues } from '@ldh/pipeline';
+import { closePipelineQueues, createPipelineQueues, settleDueStudies, type PipelineDeps, type PipelineQueues } from '@ldh/pipeline';
+import { drainAll, ingestBytes } from './testing.js';
 
 const adminUrl = process.env.LDH_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.LDH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -57,34 +58,7 @@ afterAll(async () => {
 });
 
 async function ingest(study: PhantomStudy): Promise<void> {
-  for (const inst of study.instances) {
-    const { storageKey, sha256 } = await storeBytes(store, inst.bytes);
-    const id = await identifyStoredInstance(store.pathOf(storageKey));
-    await recordReceivedInstance(db, { ...id, sha256, sizeBytes: inst.bytes.byteLength, storageKey, callingAeTitle: 'TEST', receivedAt: new Date(Date.now() - 60_000) });
-  }
-}
-
-/** Runs whatever the route, inference and report queues hold, as the workers would. */
-async function drain(): Promise<void> {
-  for (;;) {
-    let ran = 0;
-    for (const job of await queues.route.queue.getJobs(['waiting', 'prioritized'])) {
-      await runRouteJob(job.data, deps);
-      await job.remove();
-      ran++;
-    }
-    for (const job of await queues.inference.queue.getJobs(['waiting', 'prioritized'])) {
-      await runInferenceJob(job.data, { ...deps, model });
-      await job.remove();
-      ran++;
-    }
-    for (const job of await queues.report.queue.getJobs(['waiting', 'prioritized'])) {
-      await runReportJob(job.data, { ...deps, identity: { manufacturer: 'test', softwareVersion: '0' } });
-      await job.remove();
-      ran++;
-    }
-    if (ran === 0) return;
-  }
+  for (const inst of study.instances) await ingestBytes(deps, inst.bytes);
 }
 
 describe('vendor profile matrix: routing, decoding and report per profile', () => {
@@ -92,7 +66,7 @@ describe('vendor profile matrix: routing, decoding and report per profile', () =
     const study = generateStudy({ seed: 11, profile, levels: { 'L4-L5': 'extrusion' } });
     await ingest(study);
     expect(await settleDueStudies(deps, 15_000)).toBe(1);
-    await drain();
+    await drainAll(deps, model);
 
     const row = await db.study.findUniqueOrThrow({
       where: { studyInstanceUid: study.studyInstanceUid },
