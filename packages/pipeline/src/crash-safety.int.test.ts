@@ -4,20 +4,17 @@
  * stage, the reason and the last error — through a real BullMQ worker's 'failed' event, or, if
  * the process died first, through the reconciler. Real Postgres and Redis, the placeholder model.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@ldh/config';
-import { createDb, createScratchDatabase, listStudyAudit, recordReceivedInstance, type Db } from '@ldh/db';
+import { listStudyAudit, recordReceivedInstance, type Db } from '@ldh/db';
 import { identifyStoredInstance } from '@ldh/dicom';
-import { loadModel, type LoadedModel } from '@ldh/model';
+import { type LoadedModel } from '@ldh/model';
 import { generateStudy } from '@ldh/phantom';
 import { createContractWorker, createRedis, studyRouteJob, UnrecoverableError } from '@ldh/queue';
-import { createInstanceStore, type InstanceStore } from '@ldh/storage';
+import { type InstanceStore } from '@ldh/storage';
 import {
-  closePipelineQueues,
-  createPipelineQueues,
   failStudiesOnFinalFailure,
   reconcileStudies,
   RunLeasedError,
@@ -29,17 +26,14 @@ import {
   type PipelineDeps,
   type PipelineQueues,
 } from '@ldh/pipeline';
+import { openPipelineHarness, type PipelineHarness } from './testing.js';
 
-const adminUrl = process.env.LDH_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
 const redisUrl = process.env.LDH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const modelCard = path.join(import.meta.dirname, '../../../models/placeholder-v0.json');
 const prefix = `ldh-crash-test-${process.pid}-${Date.now()}`;
 
-let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
 let db: Db;
 let store: InstanceStore;
 let queues: PipelineQueues;
-let redis: ReturnType<typeof createRedis>;
 let model: LoadedModel;
 let deps: PipelineDeps;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ldh-crash-'));
@@ -66,27 +60,13 @@ async function runQueued(stage: 'route' | 'inference' | 'report'): Promise<numbe
   return ran;
 }
 
+let harness: PipelineHarness;
 beforeAll(async () => {
-  scratch = await createScratchDatabase(adminUrl);
-  db = createDb(scratch.url);
-  store = await createInstanceStore({ rootDir: tmp, minFreeBytes: 0 });
-  redis = createRedis(redisUrl);
-  queues = createPipelineQueues({ connection: redis, prefix });
-  model = await loadModel(modelCard);
-  deps = { db, store, queues, logger: createLogger('test', { level: 'silent' }), actor: 'test' };
+  harness = await openPipelineHarness({ rootDir: tmp, prefix });
+  ({ db, store, queues, model, deps } = harness);
 });
 
-afterAll(async () => {
-  await model?.dispose();
-  if (queues) {
-    for (const q of Object.values(queues)) await q.queue.obliterate({ force: true });
-    await closePipelineQueues(queues);
-  }
-  redis?.disconnect();
-  await db?.$disconnect();
-  await scratch?.drop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => harness?.close());
 
 describe('crash-safe inference', () => {
   it('kill -9 during inferring: the abandoned running run is re-run on retry, and the study never reaches done without a report', async () => {

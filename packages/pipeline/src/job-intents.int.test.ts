@@ -4,17 +4,14 @@
  * Real Postgres, real Redis (a private key prefix; "flushing" deletes every key under it), the
  * shipped placeholder model, phantom studies.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@ldh/config';
-import { createDb, createScratchDatabase, listStudyAudit, type Db } from '@ldh/db';
-import { loadModel, type LoadedModel } from '@ldh/model';
+import { listStudyAudit, type Db } from '@ldh/db';
+import { type LoadedModel } from '@ldh/model';
 import { generateStudy } from '@ldh/phantom';
-import { createRedis } from '@ldh/queue';
-import { createInstanceStore, type InstanceStore } from '@ldh/storage';
 import {
   closePipelineQueues,
   createPipelineQueues,
@@ -25,16 +22,11 @@ import {
   type PipelineDeps,
   type PipelineQueues,
 } from '@ldh/pipeline';
-import { drainAll, drainOnce as drainOnceShared, ingestBytes } from './testing.js';
+import { drainAll, drainOnce as drainOnceShared, ingestBytes, openPipelineHarness, type PipelineHarness } from './testing.js';
 
-const adminUrl = process.env.LDH_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const redisUrl = process.env.LDH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const modelCard = path.join(import.meta.dirname, '../../../models/placeholder-v0.json');
 const prefix = `ldh-intents-test-${process.pid}-${Date.now()}`;
 
-let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
 let db: Db;
-let store: InstanceStore;
 let queues: PipelineQueues;
 let redis: Redis;
 let model: LoadedModel;
@@ -66,27 +58,13 @@ async function stateOf(uid: string) {
   return db.study.findUniqueOrThrow({ where: { studyInstanceUid: uid }, include: { reports: true, jobIntents: true } });
 }
 
+let harness: PipelineHarness;
 beforeAll(async () => {
-  scratch = await createScratchDatabase(adminUrl);
-  db = createDb(scratch.url);
-  store = await createInstanceStore({ rootDir: tmp, minFreeBytes: 0 });
-  redis = createRedis(redisUrl);
-  queues = createPipelineQueues({ connection: redis, prefix });
-  model = await loadModel(modelCard);
-  deps = { db, store, queues, logger: createLogger('test', { level: 'silent' }), actor: 'test' };
+  harness = await openPipelineHarness({ rootDir: tmp, prefix });
+  ({ db, queues, redis, model, deps } = harness);
 });
 
-afterAll(async () => {
-  await model?.dispose();
-  if (queues) {
-    for (const q of Object.values(queues)) await q.queue.obliterate({ force: true });
-    await closePipelineQueues(queues);
-  }
-  redis?.disconnect();
-  await db?.$disconnect();
-  await scratch?.drop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => harness?.close());
 
 describe('job intents', () => {
   it('commit with each state change and move the study through the pipeline', async () => {

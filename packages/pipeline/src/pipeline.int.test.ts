@@ -3,38 +3,29 @@
  * and the shipped model: the happy path, and invariant 3 — a late instance reopens the study but
  * produces a new SR only when the selected input changed.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@ldh/config';
-import { createDb, createScratchDatabase, listStudyAudit, upsertDestination, type Db } from '@ldh/db';
+import { listStudyAudit, upsertDestination, type Db } from '@ldh/db';
 import { newUid } from '@ldh/dicom';
-import { loadModel, type LoadedModel } from '@ldh/model';
+import { type LoadedModel } from '@ldh/model';
 import { generateStudy, type PhantomInstance } from '@ldh/phantom';
-import { createRedis } from '@ldh/queue';
 import { describeReport } from '@ldh/sr';
-import { createInstanceStore, type InstanceStore } from '@ldh/storage';
+import { type InstanceStore } from '@ldh/storage';
 import { readFile } from 'node:fs/promises';
 import {
-  closePipelineQueues,
-  createPipelineQueues,
   settleDueStudies,
   type PipelineDeps,
   type PipelineQueues,
 } from '@ldh/pipeline';
-import { drainAll, ingestBytes } from './testing.js';
+import { drainAll, ingestBytes, openPipelineHarness, type PipelineHarness } from './testing.js';
 
-const adminUrl = process.env.LDH_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const redisUrl = process.env.LDH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const modelCard = path.join(import.meta.dirname, '../../../models/placeholder-v0.json');
 
-let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
 let db: Db;
 let store: InstanceStore;
 let queues: PipelineQueues;
-let redis: ReturnType<typeof createRedis>;
 let model: LoadedModel;
 let deps: PipelineDeps;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ldh-pipeline-'));
@@ -42,27 +33,13 @@ const tmp = mkdtempSync(path.join(os.tmpdir(), 'ldh-pipeline-'));
 const ingest = (inst: PhantomInstance) => ingestBytes(deps, inst.bytes);
 const drain = () => drainAll(deps, model);
 
+let harness: PipelineHarness;
 beforeAll(async () => {
-  scratch = await createScratchDatabase(adminUrl);
-  db = createDb(scratch.url);
-  store = await createInstanceStore({ rootDir: tmp, minFreeBytes: 0 });
-  redis = createRedis(redisUrl);
-  queues = createPipelineQueues({ connection: redis, prefix: `ldh-pipeline-test-${process.pid}-${Date.now()}` });
-  model = await loadModel(modelCard);
-  deps = { db, store, queues, logger: createLogger('test', { level: 'silent' }), actor: 'test' };
+  harness = await openPipelineHarness({ rootDir: tmp });
+  ({ db, store, queues, model, deps } = harness);
 });
 
-afterAll(async () => {
-  await model?.dispose();
-  if (queues) {
-    for (const q of Object.values(queues)) await q.queue.obliterate({ force: true });
-    await closePipelineQueues(queues);
-  }
-  redis?.disconnect();
-  await db?.$disconnect();
-  await scratch?.drop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => harness?.close());
 
 describe('pipeline jobs', () => {
   const study = generateStudy({ seed: 99, levels: { 'L4-L5': 'extrusion' } });

@@ -4,25 +4,21 @@
  * reaches the SR with all three groups; an undecodable one fails the study with a reason
  * instead of retrying for ever.
  */
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@ldh/config';
-import { createDb, createScratchDatabase, listStudyAudit, type Db } from '@ldh/db';
+import { listStudyAudit, type Db } from '@ldh/db';
 import { personName, readPart10 } from '@ldh/dicom';
 import { pydicomCharsetDir, pydicomText, runPython } from '@ldh/dicom/testing';
-import { loadModel, type LoadedModel } from '@ldh/model';
+import { type LoadedModel } from '@ldh/model';
 import { generateStudy } from '@ldh/phantom';
-import { createRedis, UnrecoverableError } from '@ldh/queue';
-import { createInstanceStore, type InstanceStore } from '@ldh/storage';
-import { closePipelineQueues, createPipelineQueues, settleDueStudies, type PipelineDeps, type PipelineQueues } from '@ldh/pipeline';
-import { drainAll, ingestBytes } from './testing.js';
+import { UnrecoverableError } from '@ldh/queue';
+import { type InstanceStore } from '@ldh/storage';
+import { settleDueStudies, type PipelineDeps } from '@ldh/pipeline';
+import { drainAll, ingestBytes, openPipelineHarness, type PipelineHarness } from './testing.js';
 
-const adminUrl = process.env.LDH_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const redisUrl = process.env.LDH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const modelCard = path.join(import.meta.dirname, '../../../models/placeholder-v0.json');
 
 // pydicom rewrites the files' Specific Character Set and PatientName (raw bytes, as given).
 const REWRITE = String.raw`
@@ -45,11 +41,8 @@ for f in files:
 print(json.dumps(len(files)))
 `;
 
-let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
 let db: Db;
 let store: InstanceStore;
-let queues: PipelineQueues;
-let redis: ReturnType<typeof createRedis>;
 let model: LoadedModel;
 let deps: PipelineDeps;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ldh-report-charset-'));
@@ -75,27 +68,13 @@ async function drain(): Promise<unknown[]> {
   return errors;
 }
 
+let harness: PipelineHarness;
 beforeAll(async () => {
-  scratch = await createScratchDatabase(adminUrl);
-  db = createDb(scratch.url);
-  store = await createInstanceStore({ rootDir: path.join(tmp, 'store'), minFreeBytes: 0 });
-  redis = createRedis(redisUrl);
-  queues = createPipelineQueues({ connection: redis, prefix: `ldh-report-charset-${process.pid}-${Date.now()}` });
-  model = await loadModel(modelCard);
-  deps = { db, store, queues, logger: createLogger('test', { level: 'silent' }), actor: 'test' };
+  harness = await openPipelineHarness({ rootDir: tmp });
+  ({ db, store, model, deps } = harness);
 });
 
-afterAll(async () => {
-  await model?.dispose();
-  if (queues) {
-    for (const q of Object.values(queues)) await q.queue.obliterate({ force: true });
-    await closePipelineQueues(queues);
-  }
-  redis?.disconnect();
-  await db?.$disconnect();
-  await scratch?.drop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => harness?.close());
 
 describe('report job and source character sets', () => {
   it('writes the multi-valued Japanese name into the SR with all three groups; fails an undecodable one with a reason', async () => {

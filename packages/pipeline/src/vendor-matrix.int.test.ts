@@ -5,57 +5,35 @@
  * and Redis. Routing must give each series the role the profile's routing truth names, inference
  * must decode every transfer syntax, and the SR must carry the source's PatientName groups.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '@ldh/config';
-import { createDb, createScratchDatabase, type Db } from '@ldh/db';
+import { type Db } from '@ldh/db';
 import { personName, readPart10 } from '@ldh/dicom';
-import { loadModel, type LoadedModel } from '@ldh/model';
+import { type LoadedModel } from '@ldh/model';
 import { generateStudy, loadPhantomCodecs, PROFILE_NAMES, type PhantomStudy } from '@ldh/phantom';
-import { createRedis } from '@ldh/queue';
 import { describeReport } from '@ldh/sr';
-import { createInstanceStore, type InstanceStore } from '@ldh/storage';
-import { closePipelineQueues, createPipelineQueues, settleDueStudies, type PipelineDeps, type PipelineQueues } from '@ldh/pipeline';
-import { drainAll, ingestBytes } from './testing.js';
+import { type InstanceStore } from '@ldh/storage';
+import { settleDueStudies, type PipelineDeps } from '@ldh/pipeline';
+import { drainAll, ingestBytes, openPipelineHarness, type PipelineHarness } from './testing.js';
 
-const adminUrl = process.env.LDH_TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-const redisUrl = process.env.LDH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const modelCard = path.join(import.meta.dirname, '../../../models/placeholder-v0.json');
 
-let scratch: Awaited<ReturnType<typeof createScratchDatabase>>;
 let db: Db;
 let store: InstanceStore;
-let queues: PipelineQueues;
-let redis: ReturnType<typeof createRedis>;
 let model: LoadedModel;
 let deps: PipelineDeps;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ldh-vendor-matrix-'));
 
+let harness: PipelineHarness;
 beforeAll(async () => {
   await loadPhantomCodecs();
-  scratch = await createScratchDatabase(adminUrl, 'ldh_vendor');
-  db = createDb(scratch.url);
-  store = await createInstanceStore({ rootDir: tmp, minFreeBytes: 0 });
-  redis = createRedis(redisUrl);
-  queues = createPipelineQueues({ connection: redis, prefix: `ldh-vendor-test-${process.pid}-${Date.now()}` });
-  model = await loadModel(modelCard);
-  deps = { db, store, queues, logger: createLogger('test', { level: 'silent' }), actor: 'test' };
+  harness = await openPipelineHarness({ rootDir: tmp, scratchPrefix: 'ldh_vendor' });
+  ({ db, store, model, deps } = harness);
 });
 
-afterAll(async () => {
-  await model?.dispose();
-  if (queues) {
-    for (const q of Object.values(queues)) await q.queue.obliterate({ force: true });
-    await closePipelineQueues(queues);
-  }
-  redis?.disconnect();
-  await db?.$disconnect();
-  await scratch?.drop();
-  rmSync(tmp, { recursive: true, force: true });
-});
+afterAll(() => harness?.close());
 
 async function ingest(study: PhantomStudy): Promise<void> {
   for (const inst of study.instances) await ingestBytes(deps, inst.bytes);
