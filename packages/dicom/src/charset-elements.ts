@@ -5,6 +5,7 @@
  * itself, so no general parser ever decodes text with a guessed character set (dcmjs #508).
  */
 import { CHARSET_TEXT_VRS, characterSetTerms } from './charset.js';
+import { ITEM, ITEM_DELIM, LONG_VRS, MAX_DEPTH, PIXEL_DATA, SEQ_DELIM, UNDEFINED_LENGTH as UNDEFINED } from './element-encoding.js';
 
 /** Where a value sits in the naturalized tree: tags (8 hex digits) and item indices. */
 export type ElementPath = readonly (string | number)[];
@@ -30,14 +31,7 @@ export class TextWalkError extends Error {
   override readonly name = 'TextWalkError';
 }
 
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'UC', 'UN', 'UR', 'UT', 'SV', 'UV']);
-const UNDEFINED = 0xffffffff;
-const ITEM = 0xfffee000;
-const ITEM_DELIM = 0xfffee00d;
-const SEQ_DELIM = 0xfffee0dd;
-const PIXEL_DATA = 0x7fe00010;
 const SPECIFIC_CHARACTER_SET = 0x00080005;
-const MAX_DEPTH = 64;
 
 const hex = (tag: number): string => tag.toString(16).toUpperCase().padStart(8, '0');
 

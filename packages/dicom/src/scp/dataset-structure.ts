@@ -1,3 +1,4 @@
+import { ITEM, ITEM_DELIM, LONG_VRS, MAX_DEPTH, PIXEL_DATA, SEQ_DELIM, UNDEFINED_LENGTH as UNDEFINED } from '../element-encoding.js';
 /**
  * A header-only walk over an encoded dataset: it skips every value and follows sequences and
  * encapsulated pixel data, so a truncated or malformed dataset is detected without decoding
@@ -55,13 +56,6 @@ export class DatasetStructureError extends Error {
   override readonly name = 'DatasetStructureError';
 }
 
-const LONG_VRS = new Set(['OB', 'OD', 'OF', 'OL', 'OV', 'OW', 'SQ', 'UC', 'UN', 'UR', 'UT', 'SV', 'UV']);
-const UNDEFINED = 0xffffffff;
-const ITEM = 0xfffee000;
-const ITEM_DELIM = 0xfffee00d;
-const SEQ_DELIM = 0xfffee0dd;
-const PIXEL_DATA = 0x7fe00010;
-const MAX_DEPTH = 64;
 
 function hexTag(tag: number): string {
   const h = tag.toString(16).toUpperCase().padStart(8, '0');
