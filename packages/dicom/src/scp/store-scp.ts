@@ -1,15 +1,14 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type { Writable } from 'node:stream';
 import dimse from 'dcmjs-dimse';
 import { quietDimseLogs } from '../dimse.js';
 import { createStoreJobs } from './c-store.js';
 import type { Connection, StoreJob } from './connection.js';
+import { createAssociationHandler } from './association-handler.js';
 import { abortPdu, associateRjPdu, readCommandSet, splitPdvs } from './dimse-pdus.js';
 import { createScpMetrics } from './metrics.js';
 import { PduReader, type PduProblem, type PduReaderHandlers } from './pdu-reader.js';
 import type { AssociationSummary, StoreScp, StoreScpOptions } from './scp-types.js';
-import { ACCEPTED_TRANSFER_SYNTAXES, STORAGE_SOP_CLASSES, VERIFICATION_SOP_CLASS, VERIFICATION_TRANSFER_SYNTAXES } from './sop-classes.js';
 import { ABORT_SOURCE_PROVIDER, AbortReasonCode, abortReasonFor, PduType, pduVerdict } from './upper-layer.js';
 
 export type {
@@ -26,15 +25,8 @@ export { ReceiveBuffer } from './dataset-spool.js';
 
 type Association = InstanceType<typeof dimse.association.Association>;
 type PresentationContext = InstanceType<typeof dimse.association.PresentationContext>;
-type CStoreRequest = InstanceType<typeof dimse.requests.CStoreRequest>;
-type CEchoRequest = InstanceType<typeof dimse.requests.CEchoRequest>;
-type CStoreResponse = InstanceType<typeof dimse.responses.CStoreResponse>;
-type CEchoResponse = InstanceType<typeof dimse.responses.CEchoResponse>;
-type Dataset = InstanceType<typeof dimse.Dataset>;
 
-const { PresentationContextResult, RejectResult, RejectSource, RejectReason } = dimse.constants;
-
-const STATUS_SUCCESS = 0x0000;
+const { RejectResult, RejectSource, RejectReason } = dimse.constants;
 
 /** Default {@link StoreScpOptions.maxPduLength}: 128 KiB, the upper end of what dcmtk and Orthanc accept. */
 export const DEFAULT_MAX_PDU_LENGTH = 128 * 1024;
@@ -307,147 +299,22 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
   }
 
   function createHandler(conn: Connection): InstanceType<typeof dimse.Scp> {
-    class AssociationHandler extends dimse.Scp {
-      override associationRequested(association: Association): void {
-        clearTimeout(associationTimer);
-        const calling = association.getCallingAeTitle().trim();
-        const called = association.getCalledAeTitle().trim();
-        conn.callingAeTitle = calling;
-        conn.calledAeTitle = called;
-        const reject = (result: number, source: number, reason: number, label: string, why: string): void => {
-          metrics.associations.inc({ result: label });
-          log.warn({ assoc: conn.id, callingAeTitle: calling, calledAeTitle: called, remoteAddress: conn.remoteAddress, why }, 'association rejected');
-          conn.ulState = 'closing';
-          conn.reader?.stop();
-          this.sendAssociationReject(result, source, reason);
-          setTimeout(() => endConnection(conn, 'closed'), 100).unref();
-        };
-        if (called !== opts.aeTitle) {
-          reject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CalledAeNotRecognized, 'rejected-called-ae', 'called AE not recognized');
-          return;
-        }
-        if (allowList && !allowList.some((p) => p.aeTitle === calling && (p.ip === undefined || p.ip === conn.remoteAddress))) {
-          reject(RejectResult.Permanent, RejectSource.ServiceUser, RejectReason.CallingAeNotRecognized, 'rejected-calling-ae', 'calling AE/IP not allowed');
-          return;
-        }
-        if (conn.overLimit || closing) {
-          reject(
-            RejectResult.Transient,
-            RejectSource.ServiceProviderPresentation,
-            RejectReason.LocalLimitExceeded,
-            'rejected-limit',
-            closing ? 'shutting down' : `more than ${maxAssociations} associations`,
-          );
-          return;
-        }
-        let accepted = 0;
-        for (const { context } of association.getPresentationContexts()) {
-          const abstract = context.getAbstractSyntaxUid();
-          const isEcho = abstract === VERIFICATION_SOP_CLASS;
-          if (!isEcho && !STORAGE_SOP_CLASSES.has(abstract)) {
-            context.setResult(PresentationContextResult.RejectAbstractSyntaxNotSupported);
-            continue;
-          }
-          const allowed = isEcho ? VERIFICATION_TRANSFER_SYNTAXES : ACCEPTED_TRANSFER_SYNTAXES;
-          // The sender's order is its preference; storing as received means honouring it.
-          const ts = context.getTransferSyntaxUids().find((t) => allowed.has(t));
-          if (ts) {
-            context.setResult(PresentationContextResult.Accept, ts);
-            conn.acceptedContexts.add(context.getPresentationContextId());
-            accepted += 1;
-          } else {
-            context.setResult(PresentationContextResult.RejectTransferSyntaxesNotSupported);
-          }
-        }
-        conn.associated = true;
-        conn.ulState = 'associated';
-        association.setMaxPduLength(maxPduLength);
-        metrics.associations.inc({ result: 'accepted' });
-        log.info({ assoc: conn.id, callingAeTitle: calling, remoteAddress: conn.remoteAddress, contexts: accepted }, 'association accepted');
-        this.sendAssociationAccept();
-      }
-
-      override associationReleaseRequested(): void {
-        conn.ending = 'released';
-        conn.ulState = 'closing';
-        conn.reader?.stop();
-        this.sendAssociationReleaseResponse();
-        // Sta13: the peer closes; ARTIM bounds the wait.
-        setTimeout(() => endConnection(conn, 'released'), associationTimeoutMs).unref();
-      }
-
-      override cEchoRequest(request: CEchoRequest, callback: (response: CEchoResponse) => void): void {
-        const rsp = dimse.responses.CEchoResponse.fromRequest(request);
-        rsp.setStatus(STATUS_SUCCESS);
-        callback(rsp);
-      }
-
-      override createStoreWritableStream(context: PresentationContext, request: CStoreRequest): Writable {
-        const job = startStoreJob(conn, context, {
-          sopClassUid: String(request.getAffectedSopClassUid() ?? ''),
-          sopInstanceUid: String(request.getAffectedSopInstanceUid() ?? ''),
-          messageId: request.getMessageId(),
-        });
-        conn.pending.set(request, job);
-        return job.spool;
-      }
-
-      override createDatasetFromStoreWritableStream(
-        _writable: Writable,
-        _context: PresentationContext,
-        callback: (dataset: Dataset) => void,
-      ): void {
-        // The bytes are in the store, not in memory; cStoreRequest finds them via the request.
-        callback(new dimse.Dataset());
-      }
-
-      override cStoreRequest(request: CStoreRequest, callback: (response: CStoreResponse) => void): void {
-        const job = conn.pending.get(request);
-        conn.pending.delete(request);
-        if (!job) {
-          const rsp = dimse.responses.CStoreResponse.fromRequest(request);
-          rsp.setStatus(0xc000);
-          callback(rsp);
-          return;
-        }
-        finishStoreJob(conn, job);
-      }
-
-      override abort(source: number, reason: number): void {
-        log.info({ assoc: conn.id, callingAeTitle: conn.callingAeTitle, source, reason }, 'association aborted by peer');
-        endConnection(conn, 'aborted');
-      }
-    }
-
-    const associationTimer = setTimeout(() => {
-      if (!conn.associated) {
-        log.warn({ assoc: conn.id, remoteAddress: conn.remoteAddress }, 'no A-ASSOCIATE-RQ in time, closing');
-        endConnection(conn, 'timeout');
-      }
-    }, associationTimeoutMs);
-    associationTimer.unref();
-    conn.socket.once('close', () => clearTimeout(associationTimer));
-
-    // connectTimeout is dcmjs-dimse's socket inactivity timeout; we replace its handler below.
-    const handler = new AssociationHandler(conn.socket, { connectTimeout: idleTimeoutMs, associationTimeout: 2 ** 30, pduTimeout: 2 ** 30 });
-    conn.socket.removeAllListeners('timeout');
-    conn.socket.setTimeout(idleTimeoutMs);
-    conn.socket.on('timeout', () => {
-      // We are the slow side, the sender is waiting for us: a response is pending, or we paused
-      // the socket ourselves because the spool's temp file is behind (back-pressure).
-      if (conn.inFlight > 0 || conn.socket.isPaused()) return;
-      log.warn({ assoc: conn.id, callingAeTitle: conn.callingAeTitle, idleTimeoutMs }, 'association idle, aborting');
-      abortAndClose(conn, AbortReasonCode.NotSpecified, 'timeout');
+    return createAssociationHandler(conn, {
+      log,
+      metrics,
+      aeTitle: opts.aeTitle,
+      allowList,
+      closing: () => closing,
+      maxAssociations,
+      maxPduLength,
+      associationTimeoutMs,
+      idleTimeoutMs,
+      endConnection,
+      abortAndClose,
+      protocolAbort,
+      startStoreJob,
+      finishStoreJob,
     });
-    handler.on('networkError', (err: Error) => {
-      // With the socket alive, dcmjs-dimse could not decode a PDU or command we handed it.
-      if (!conn.socket.destroyed && conn.socket.writable && conn.ulState !== 'closing') {
-        protocolAbort(conn, AbortReasonCode.InvalidPduParameter, 'PDU or command could not be decoded', { problem: err.message });
-        return;
-      }
-      endConnection(conn, conn.ending === 'closed' ? 'aborted' : conn.ending);
-    });
-    return handler;
   }
 
   function onConnection(socket: net.Socket): void {
