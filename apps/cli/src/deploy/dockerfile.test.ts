@@ -83,8 +83,15 @@ describe('docker/Dockerfile', () => {
     const gpuFlag = /ONNXRUNTIME_NODE_INSTALL=(\S+)/.exec(ops(stage('deps-gpu'), 'ENV').join(' '))?.[1];
     expect(gpuFlag).toBe('cuda12');
     const require = createRequire(`${root}packages/model/package.json`);
-    const metadata = require('onnxruntime-node/script/install-metadata.js') as { requirements: Record<string, string[]> };
+    const metadata = require('onnxruntime-node/script/install-metadata.js') as { requirements: Record<string, string[]>; manifests: Record<string, Record<string, unknown>> };
     expect(metadata.requirements['linux/x64']).toContain(gpuFlag);
+    // The install script runs directly (npm 11 may block dependency scripts) and the build fails
+    // unless the CUDA provider library it promises is there.
+    const gpuRun = ops(stage('deps-gpu'), 'RUN').join(' ');
+    expect(gpuRun).toContain('node script/install.js');
+    const cudaLib = Object.keys(metadata.manifests[`linux/x64:${gpuFlag}`] ?? {}).find((f) => f.includes('providers_cuda'));
+    expect(cudaLib).toBeDefined();
+    expect(gpuRun).toContain(`test -f bin/napi-v6/linux/x64/${cudaLib!.replace(/^\.\//, '')}`);
     expect(ops(stage('runtime-gpu'), 'ENV').join(' ')).toMatch(/LDH_EXECUTION_PROVIDER=cuda/);
     // CUDA 12 + cuDNN 9 base for the GPU runtime.
     expect(globalArgs.map((a) => a.args).find((a) => a.startsWith('CUDA_IMAGE='))).toMatch(/^CUDA_IMAGE=nvidia\/cuda:12\.[\d.]+-cudnn-runtime-/);
