@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { createLogger } from '@ldh/config';
 import { createDb, listStudyAudit, migrateDeploy, repoRoot } from '@ldh/db';
 import { storeFiles } from '@ldh/dicom';
+import { createObservability } from '@ldh/observability';
 import { writePhantomDataset } from '@ldh/phantom';
 import { startScp, loadScpEnv } from '@ldh/scp';
 import { startWorker, loadWorkerEnv } from '@ldh/worker';
@@ -86,16 +87,18 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     };
     const db = createDb(pg.url);
     cleanups.push(() => db.$disconnect());
+    // The roles share one in-memory registry and serve no HTTP endpoint: the demo is a one-shot run.
+    const observability = createObservability({ defaultMetrics: false });
     // Logs go to stderr: stdout carries only the summary (and --json stays parseable).
     const logger = createLogger('ldh-demo', { level: logLevel as 'warn' }, pino.destination(2));
     const scp = await startScp(
       loadScpEnv({ ...common, LDH_SCP_HOST: '127.0.0.1', LDH_SCP_PORT: String(scpPort), LDH_ALLOWED_PEERS: 'LDH_DEMO@127.0.0.1', LDH_QUIET_PERIOD_MS: '2000', LDH_MIN_FREE_BYTES: String(256 * 1024 ** 2) }),
-      { logger, db },
+      { logger, db, observability },
     );
     cleanups.push(scp.stop);
-    const worker = await startWorker(loadWorkerEnv({ ...common, ...(opts.env.LDH_MODEL_CARD ? { LDH_MODEL_CARD: opts.env.LDH_MODEL_CARD } : {}), LDH_EXECUTION_PROVIDER: opts.env.LDH_EXECUTION_PROVIDER }), { logger, db });
+    const worker = await startWorker(loadWorkerEnv({ ...common, ...(opts.env.LDH_MODEL_CARD ? { LDH_MODEL_CARD: opts.env.LDH_MODEL_CARD } : {}), LDH_EXECUTION_PROVIDER: opts.env.LDH_EXECUTION_PROVIDER }), { logger, db, observability });
     cleanups.push(worker.stop);
-    const writer = await startWriter(loadWriterEnv({ ...common, LDH_DESTINATIONS: `demo-${dest.kind}=${dest.aeTitle}@${dest.host}:${dest.port}` }), { logger, db });
+    const writer = await startWriter(loadWriterEnv({ ...common, LDH_DESTINATIONS: `demo-${dest.kind}=${dest.aeTitle}@${dest.host}:${dest.port}` }), { logger, db, observability });
     cleanups.push(writer.stop);
     // Only this run's destination receives this run's report.
     await db.destination.updateMany({ where: { name: { not: `demo-${dest.kind}` } }, data: { enabled: false } });

@@ -10,6 +10,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { AE_TITLE_PATTERN, createLogger, EnvError } from '@ldh/config';
 import { migrateDeploy, repoRoot } from '@ldh/db';
 import { storeFiles } from '@ldh/dicom';
+import { processObservability, startHttpServer } from '@ldh/observability';
 import { writePhantomDataset, PhantomError, PROFILE_NAMES, TRANSFER_SYNTAX_NAMES } from '@ldh/phantom';
 import type { ProfileName, TransferSyntaxName } from '@ldh/phantom';
 import { loadScpEnv, startScp } from '@ldh/scp';
@@ -71,12 +72,16 @@ program
     };
     const dbUrl = envs.scp?.DATABASE_URL ?? envs.worker?.DATABASE_URL ?? envs.writer?.DATABASE_URL;
     if (opts.migrate && dbUrl) await migrateDeploy(dbUrl);
-    const stops: Array<() => Promise<void>> = [];
+    // One /metrics, /healthz, /readyz server for all roles (LDH_HTTP_HOST/PORT are in every role's env).
+    const observability = processObservability();
+    const httpEnv = (envs.scp ?? envs.worker ?? envs.writer)!;
+    const http = await startHttpServer({ host: httpEnv.LDH_HTTP_HOST, port: httpEnv.LDH_HTTP_PORT, registry: observability.registry, checks: observability.runReadiness });
+    const stops: Array<() => Promise<void>> = [() => http.close()];
     // Start downstream first so the SCP never accepts work nobody will process.
-    if (envs.writer) stops.unshift((await startWriter(envs.writer)).stop);
-    if (envs.worker) stops.unshift((await startWorker(envs.worker)).stop);
-    if (envs.scp) stops.unshift((await startScp(envs.scp)).stop);
-    logger.info({ roles }, 'ldh serving');
+    if (envs.writer) stops.unshift((await startWriter(envs.writer, { observability })).stop);
+    if (envs.worker) stops.unshift((await startWorker(envs.worker, { observability })).stop);
+    if (envs.scp) stops.unshift((await startScp(envs.scp, { observability })).stop);
+    logger.info({ roles, http: http.url }, 'ldh serving');
     let stopping = false;
     const shutdown = async (signal: string) => {
       if (stopping) return;

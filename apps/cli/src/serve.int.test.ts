@@ -59,6 +59,8 @@ beforeAll(async () => {
       LDH_ALLOWED_PEERS: 'STORESCU@127.0.0.1',
       LDH_QUIET_PERIOD_MS: '1500',
       LDH_MIN_FREE_BYTES: String(64 * 1024 ** 2),
+      LDH_HTTP_HOST: '127.0.0.1',
+      LDH_HTTP_PORT: '0',
       LDH_DESTINATIONS: `orthanc=ORTHANC@127.0.0.1:${orthanc.port}`,
       LOG_LEVEL: 'info',
     },

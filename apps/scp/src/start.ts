@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { createLogger, type Logger } from '@ldh/config';
-import { createDb, createIngestSink, reconcileInstanceStore, referencedSha256s, type Db } from '@ldh/db';
+import { checkDatabase, countStudiesByState, createDb, createIngestSink, reconcileInstanceStore, referencedSha256s, type Db } from '@ldh/db';
 import { createStoreScp } from '@ldh/dicom';
+import { diskSpaceCheck, startRoleObservability, type Observability, type RoleObservability } from '@ldh/observability';
 import { closePipelineQueues, createPipelineQueues, startDispatcher, startReconciler, startSettler } from '@ldh/pipeline';
 import { createRedis } from '@ldh/queue';
 import { createInstanceStore } from '@ldh/storage';
@@ -13,11 +14,29 @@ export interface RunningScp {
   stop(): Promise<void>;
 }
 
+export interface StartScpOptions {
+  logger?: Logger;
+  db?: Db;
+  /** The process's shared observability (ldh serve); without it the role serves /metrics, /healthz, /readyz itself on LDH_HTTP_HOST:LDH_HTTP_PORT. */
+  observability?: Observability;
+}
+
 /**
  * Start the SCP role: storage, Postgres-backed ingest sink, the DICOM listener and the study
- * settler. stop() closes in order: listener (drains in-flight C-STOREs), settler, queues, Redis, Prisma.
+ * settler. stop() closes in order: listener (drains in-flight C-STOREs), settler, queues, Redis,
+ * Prisma, then its observability registrations (and its own HTTP server, if it started one).
  */
-export async function startScp(env: ScpEnv, opts: { logger?: Logger; db?: Db } = {}): Promise<RunningScp> {
+export async function startScp(env: ScpEnv, opts: StartScpOptions = {}): Promise<RunningScp> {
+  const o = await startRoleObservability('scp', opts.observability, { host: env.LDH_HTTP_HOST, port: env.LDH_HTTP_PORT });
+  try {
+    return await startScpRole(env, opts, o);
+  } catch (err) {
+    await o.close();
+    throw err;
+  }
+}
+
+async function startScpRole(env: ScpEnv, opts: StartScpOptions, o: RoleObservability): Promise<RunningScp> {
   const logger = opts.logger ?? createLogger('ldh-scp', { level: env.LOG_LEVEL });
   const actor = `scp@${os.hostname()}:${process.pid}`;
   const db = opts.db ?? createDb(env.DATABASE_URL);
@@ -72,13 +91,26 @@ export async function startScp(env: ScpEnv, opts: { logger?: Logger; db?: Db } =
     idleTimeoutMs: env.LDH_SCP_IDLE_TIMEOUT_MS,
     associationTimeoutMs: env.LDH_SCP_ARTIM_MS,
     minFreeBytes: env.LDH_MIN_FREE_BYTES,
+    metrics: o.obs.metrics.scp,
   });
   const { port } = await scp.listen();
   const settler = startSettler({ db, queues, logger, actor }, { quietPeriodMs: env.LDH_QUIET_PERIOD_MS, ...(env.LDH_EARLY_SETTLE_MS > 0 ? { earlySettleMs: env.LDH_EARLY_SETTLE_MS } : {}) });
   // Postgres drives the jobs: pending intents go to BullMQ; lost jobs are re-created (invariant 8).
   const dispatcher = startDispatcher({ db, queues, logger });
   const reconciler = startReconciler({ db, queues, logger, actor }, { intervalMs: env.LDH_RECONCILE_INTERVAL_MS });
-  logger.info({ port, aeTitle: env.LDH_AE_TITLE, host: env.LDH_SCP_HOST, quietPeriodMs: env.LDH_QUIET_PERIOD_MS, earlySettleMs: env.LDH_EARLY_SETTLE_MS, tls: Boolean(tls) }, 'scp listening');
+  o.track(o.obs.addReadinessCheck('scp.postgres', () => checkDatabase(db)));
+  o.track(o.obs.addReadinessCheck('scp.redis', () => redis.ping()));
+  o.track(o.obs.addReadinessCheck('scp.disk', diskSpaceCheck(env.LDH_STORAGE_DIR, env.LDH_MIN_FREE_BYTES)));
+  o.track(
+    o.obs.addReadinessCheck('scp.listening', async () => {
+      if (!scp.listening) throw new Error('the DICOM listener is not listening');
+    }),
+  );
+  o.track(o.obs.addQueues(Object.values(queues).map((q) => q.queue)));
+  o.track(o.obs.addStudiesSource(() => countStudiesByState(db)));
+  o.track(o.obs.addStorageDir(env.LDH_STORAGE_DIR));
+  o.started();
+  logger.info({ port, aeTitle: env.LDH_AE_TITLE, host: env.LDH_SCP_HOST, ...(o.server ? { httpPort: o.server.port } : {}), quietPeriodMs: env.LDH_QUIET_PERIOD_MS, earlySettleMs: env.LDH_EARLY_SETTLE_MS, tls: Boolean(tls) }, 'scp listening');
   return {
     port,
     async stop() {
@@ -91,6 +123,7 @@ export async function startScp(env: ScpEnv, opts: { logger?: Logger; db?: Db } =
       await closePipelineQueues(queues);
       redis.disconnect();
       if (!opts.db) await db.$disconnect();
+      await o.close();
       logger.info('scp stopped');
     },
   };

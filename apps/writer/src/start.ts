@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { createLogger, type Logger } from '@ldh/config';
-import { createDb, syncDestinations, type Db } from '@ldh/db';
+import { checkDatabase, countStudiesByState, createDb, syncDestinations, type Db } from '@ldh/db';
+import { startRoleObservability, type Observability, type RoleObservability } from '@ldh/observability';
 import { closePipelineQueues, createPipelineQueues, failStudiesOnFinalFailure, runReportJob, startDeliveryScheduler, type DeliveryScheduler } from '@ldh/pipeline';
 import { createContractWorker, createRedis, reportJob, type Worker } from '@ldh/queue';
 import { createInstanceStore } from '@ldh/storage';
@@ -14,12 +15,29 @@ export interface RunningWriter {
   deliveries: DeliveryScheduler;
 }
 
+export interface StartWriterOptions {
+  logger?: Logger;
+  db?: Db;
+  /** The process's shared observability (ldh serve); without it the role serves /metrics, /healthz, /readyz itself on LDH_HTTP_HOST:LDH_HTTP_PORT. */
+  observability?: Observability;
+}
+
 /**
  * Start the writer role: the report queue (SR + KOS + outbox rows) and the delivery scheduler,
  * which sends the outbox rows from Postgres (no Redis involved: a Redis loss cannot lose one).
  * When LDH_DESTINATIONS is set, destinations not in it are disabled (audited).
  */
-export async function startWriter(env: WriterEnv, opts: { logger?: Logger; db?: Db } = {}): Promise<RunningWriter> {
+export async function startWriter(env: WriterEnv, opts: StartWriterOptions = {}): Promise<RunningWriter> {
+  const o = await startRoleObservability('writer', opts.observability, { host: env.LDH_HTTP_HOST, port: env.LDH_HTTP_PORT });
+  try {
+    return await startWriterRole(env, opts, o);
+  } catch (err) {
+    await o.close();
+    throw err;
+  }
+}
+
+async function startWriterRole(env: WriterEnv, opts: StartWriterOptions, o: RoleObservability): Promise<RunningWriter> {
   const logger = opts.logger ?? createLogger('ldh-writer', { level: env.LOG_LEVEL });
   const actor = `writer@${os.hostname()}:${process.pid}`;
   const db = opts.db ?? createDb(env.DATABASE_URL);
@@ -33,7 +51,7 @@ export async function startWriter(env: WriterEnv, opts: { logger?: Logger; db?: 
   const deps = { db, store, queues, logger, actor };
   const ctx = { connection: createRedis(env.REDIS_URL, { forWorker: true }), prefix: env.LDH_QUEUE_PREFIX };
   const workers: Worker[] = [
-    createContractWorker(reportJob, ctx, (p) => runReportJob(p, { ...deps, identity: { manufacturer: env.LDH_MANUFACTURER, softwareVersion: SOFTWARE_VERSION } }), { concurrency: 2 }),
+    createContractWorker(reportJob, ctx, o.obs.timeJob(reportJob.queue, (p) => runReportJob(p, { ...deps, identity: { manufacturer: env.LDH_MANUFACTURER, softwareVersion: SOFTWARE_VERSION } })), { concurrency: 2 }),
   ];
   for (const w of workers) {
     // The last failure of a job fails its study with the stage and the reason (invariant 8).
@@ -51,7 +69,17 @@ export async function startWriter(env: WriterEnv, opts: { logger?: Logger; db?: 
     pollMs: env.LDH_DELIVERY_POLL_MS,
     leaseMs: env.LDH_DELIVERY_LEASE_MS,
     perDestinationConcurrency: env.LDH_DELIVERY_CONCURRENCY,
+    onAttempt: ({ destination, outcome, reason }) => {
+      o.obs.metrics.deliveryAttempts.inc({ destination, outcome });
+      if (reason) o.obs.metrics.deliveryFailures.inc({ destination, reason });
+    },
   });
+  o.track(o.obs.addReadinessCheck('writer.postgres', () => checkDatabase(db)));
+  o.track(o.obs.addReadinessCheck('writer.redis', () => producer.ping()));
+  o.track(o.obs.addQueues(Object.values(queues).map((q) => q.queue)));
+  o.track(o.obs.addStudiesSource(() => countStudiesByState(db)));
+  o.track(o.obs.addStorageDir(env.LDH_STORAGE_DIR));
+  o.started();
   logger.info({ destinations: (env.LDH_DESTINATIONS ?? []).map((d) => d.name) }, 'writer started');
   return {
     deliveries,
@@ -62,6 +90,7 @@ export async function startWriter(env: WriterEnv, opts: { logger?: Logger; db?: 
       ctx.connection.disconnect();
       producer.disconnect();
       if (!opts.db) await db.$disconnect();
+      await o.close();
       logger.info('writer stopped');
     },
   };

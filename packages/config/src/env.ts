@@ -43,6 +43,8 @@ export const envFields = {
     .refine((v) => v.trim().length > 0, 'must not be blank'),
   positiveInt: z.coerce.number().int().positive(),
   boolean: boolString,
+  /** A bind address: an IPv4/IPv6 literal or a host name (no scheme, no port). */
+  host: z.string().regex(/^[A-Za-z0-9.:_-]{1,253}$/, 'must be an IP address or host name (no scheme or port)'),
   queuePrefix: z.string().regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'letters, digits, _ . : - only').default('ldh'),
 };
 
@@ -54,6 +56,10 @@ export const defaults = {
   /** Short quiet period after which a study holding all three roles settles early (0: timer only). */
   earlySettleMs: 3_000,
   storageDir: '.ldh/storage',
+  /** /metrics, /healthz, /readyz (LDH_HTTP_PORT): the port Prometheus exporters conventionally use for OpenTelemetry/Prometheus. */
+  httpPort: 9464,
+  /** All interfaces: Prometheus and Kubernetes probes reach the endpoints from outside the process's host/pod. */
+  httpHost: '0.0.0.0',
 } as const;
 
 /**
@@ -66,4 +72,7 @@ export const serviceEnvShape = {
   LOG_LEVEL: envFields.logLevel,
   LDH_QUEUE_PREFIX: envFields.queuePrefix,
   LDH_STORAGE_DIR: z.string().default(defaults.storageDir),
+  /** Port of /metrics, /healthz, /readyz (one per process, shared by the roles of `ldh serve`); 0 = any free port. */
+  LDH_HTTP_PORT: envFields.port.default(defaults.httpPort),
+  LDH_HTTP_HOST: envFields.host.default(defaults.httpHost),
 };

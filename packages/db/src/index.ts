@@ -1,5 +1,6 @@
 export { createDb, type Db, type Tx } from './client.js';
 export { migrateDeploy, repoRoot } from './migrate.js';
+export { checkDatabase, countStudiesByState } from './health.js';
 export { appendAudit, listStudyAudit, type AuditInput } from './audit.js';
 export { StateConflictError, NotFoundError } from './errors.js';
 export {

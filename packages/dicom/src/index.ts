@@ -48,7 +48,7 @@ export {
   type ScpInstanceStore,
   type ScpPendingWrite,
 } from './scp/store-scp.js';
-export { createScpMetrics, type ScpMetrics } from './scp/metrics.js';
+export { createScpMetrics, type ScpMetrics } from '@ldh/observability';
 export { identifyStoredInstance, identifyPart10, type InstanceIdentity } from './scp/identify-instance.js';
 export { buildPart10Header, readPart10Layout, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME } from './scp/part10-meta.js';
 export { STORAGE_SOP_CLASSES, ACCEPTED_TRANSFER_SYNTAXES, VERIFICATION_SOP_CLASS } from './scp/sop-classes.js';

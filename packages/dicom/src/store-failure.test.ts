@@ -20,7 +20,7 @@ describe('C-STORE failure classification', () => {
       ],
       'PACS',
     );
-    expect(r).toEqual({ permanent: true, status: 0xa900, reason: 'PACS answered 0xA700 refused: out of resources, 0xA900 error: dataset does not match SOP class (permanent)' });
+    expect(r).toEqual({ permanent: true, kind: 'status-a9xx', status: 0xa900, reason: 'PACS answered 0xA700 refused: out of resources, 0xA900 error: dataset does not match SOP class (permanent)' });
     expect(classifyStoreResults([{ file: 'a', status: 0xb000, ok: true }], 'PACS')).toBeNull();
   });
 
@@ -31,5 +31,13 @@ describe('C-STORE failure classification', () => {
     expect(classifyStoreError(new StoreAssociationError('x', 'closed-without-response')).permanent).toBe(false);
     expect(classifyStoreError(new StoreAssociationError('x', 'no-presentation-context')).permanent).toBe(true);
     expect(classifyStoreError(new Error('ENOENT: ca.pem')).permanent).toBe(false);
+  });
+
+  it('names each failure with a short fixed kind (a metrics label: no peer names, bounded)', () => {
+    expect(classifyStoreError(new StoreAssociationError('peer PACS@10.0.0.1 refused', 'network', undefined, 'ECONNREFUSED')).kind).toBe('network');
+    expect(classifyStoreError(new StoreAssociationError('x', 'rejected', { result: 1, source: 1, reason: 7 })).kind).toBe('rejected');
+    expect(classifyStoreError(new Error('ENOENT: ca.pem')).kind).toBe('error');
+    expect(classifyStoreResults([{ file: 'a', status: 0xa702, ok: false }], 'PACS')?.kind).toBe('status-a7xx');
+    expect(classifyStoreResults([{ file: 'a', status: 0x0122, ok: false }], 'PACS')?.kind).toBe('status-0122');
   });
 });

@@ -10,6 +10,12 @@ import { StoreAssociationError, isStoreSuccess, type StoreResult } from './scu.j
  */
 export interface StoreFailure {
   permanent: boolean;
+  /**
+   * A short fixed word for the failure (a metrics label: bounded, no peer names): the association
+   * error's kind (rejected, network, timeout, closed-without-response, no-presentation-context),
+   * `status-<hex>` with the DIMSE status's high byte for C-STORE responses (e.g. status-a7xx), or `error`.
+   */
+  kind: string;
   /** In words, with the status or rejection fields, e.g. "0xA900 dataset does not match SOP class (permanent)". */
   reason: string;
   /** The first failing DIMSE status, when the failure was a C-STORE response. */
@@ -57,9 +63,16 @@ export function classifyStoreResults(results: StoreResult[], peer: string): Stor
   const first = described.find((d) => d.permanent) ?? described[0]!;
   return {
     permanent,
+    kind: statusKind(first.status),
     status: first.status,
     reason: `${peer} answered ${described.map((d) => `${hex(d.status)} ${d.meaning}`).join(', ')} (${permanent ? 'permanent' : 'transient'})`,
   };
+}
+
+/** `status-a7xx`, `status-c0xx`, ... for classes of statuses; the exact hex for the single-valued ones. */
+function statusKind(status: number): string {
+  const h = status.toString(16).toLowerCase().padStart(4, '0');
+  return (status & 0xf000) === 0xa000 || (status & 0xf000) === 0xc000 ? `status-${h.slice(0, 2)}xx` : `status-${h}`;
 }
 
 const TRANSIENT_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ECONNABORTED']);
@@ -70,14 +83,14 @@ export function classifyStoreError(err: unknown): StoreFailure {
   if (err instanceof StoreAssociationError) {
     switch (err.kind) {
       case 'rejected':
-        return { permanent: err.rejection?.result === 1, reason: `${message} (${err.rejection?.result === 1 ? 'permanent' : 'transient'})` };
+        return { permanent: err.rejection?.result === 1, kind: err.kind, reason: `${message} (${err.rejection?.result === 1 ? 'permanent' : 'transient'})` };
       case 'no-presentation-context':
-        return { permanent: true, reason: `${message} (permanent)` };
+        return { permanent: true, kind: err.kind, reason: `${message} (permanent)` };
       case 'network':
-        return { permanent: false, reason: `${message}${err.code && !TRANSIENT_CODES.has(err.code) ? ` [${err.code}]` : ''} (transient)` };
+        return { permanent: false, kind: err.kind, reason: `${message}${err.code && !TRANSIENT_CODES.has(err.code) ? ` [${err.code}]` : ''} (transient)` };
       default:
-        return { permanent: false, reason: `${message} (transient)` };
+        return { permanent: false, kind: err.kind, reason: `${message} (transient)` };
     }
   }
-  return { permanent: false, reason: `${message} (transient)` };
+  return { permanent: false, kind: 'error', reason: `${message} (transient)` };
 }

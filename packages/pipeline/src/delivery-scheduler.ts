@@ -22,6 +22,11 @@ export interface DeliverySchedulerOptions {
   leaseMs: number;
   /** Sends in flight per destination (per writer process). */
   perDestinationConcurrency: number;
+  /**
+   * Called once per recorded attempt (the writer feeds `ldh_delivery_attempts_total` and
+   * `ldh_delivery_failures_total`); `reason` is the failure's fixed kind (network, rejected, status-a7xx, ...).
+   */
+  onAttempt?: (attempt: { destination: string; outcome: DeliveryOutcome['outcome']; reason?: string }) => void;
 }
 
 export interface DeliveryScheduler {
@@ -140,6 +145,7 @@ export async function sendClaimedDelivery(opts: DeliverySchedulerOptions, delive
     opts.logger.warn(log, 'delivery claim was taken over while sending; outcome dropped');
     return 'claim-lost';
   }
+  opts.onAttempt?.({ destination: d.destination.name, outcome: outcome.outcome, ...(failure ? { reason: failure.kind } : {}) });
   if (outcome.outcome === 'delivered') opts.logger.info(log, 'delivered');
   else opts.logger.warn({ ...log, outcome: outcome.outcome, err: outcome.error, ...(outcome.outcome === 'failed' ? { nextAttemptAt: outcome.nextAttemptAt } : {}) }, 'delivery failed');
   return outcome.outcome;

@@ -29,6 +29,8 @@ export interface InferenceDeps extends PipelineDeps {
   model: LoadedModel;
   /** Lease of a running run (default 60 s), renewed every third of it while the job works. */
   leaseMs?: number;
+  /** Called after each successful model run of a study (the worker feeds `ldh_inference_duration_seconds`). */
+  onInference?: (run: { provider: string; seconds: number; images: number }) => void;
 }
 
 /** The BullMQ job being processed, so a job that finds its run leased can wait without spending an attempt. */
@@ -199,6 +201,7 @@ async function classify(deps: InferenceDeps, study: StudyForProcessing, chosen: 
     throw new UnrecoverableError(reason);
   }
   const timings = { preprocessMs: round(preprocessMs), inferenceMs: round(result.timings.totalMs), perImageMs: round(result.timings.perImageMs), images: images.length };
+  deps.onInference?.({ provider: model.provider, seconds: result.timings.totalMs / 1000, images: images.length });
   await completeInferenceRun(db, {
     runId: claim.runId,
     studyInstanceUid: study.studyInstanceUid,

@@ -187,6 +187,9 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosResult> {
       LDH_ALLOWED_PEERS: '*',
       LDH_QUIET_PERIOD_MS: '2500',
       LDH_MIN_FREE_BYTES: String(64 * 1024 ** 2),
+      // Several role processes on one host: each binds /metrics on a free port of its own.
+      LDH_HTTP_HOST: '127.0.0.1',
+      LDH_HTTP_PORT: '0',
       LDH_RECONCILE_INTERVAL_MS: '2000',
       LDH_DESTINATIONS: `pacs=${orthanc.aeTitle}@127.0.0.1:${orthanc.dicomPort}`,
       LDH_MODEL_CARD: path.join(opts.repoRoot, 'models', 'placeholder-v0.json'),

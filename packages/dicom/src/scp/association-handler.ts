@@ -9,7 +9,7 @@ import dimse from 'dcmjs-dimse';
 import type { Logger } from '@ldh/config';
 import type { createStoreJobs } from './c-store.js';
 import type { Connection } from './connection.js';
-import type { ScpMetrics } from './metrics.js';
+import type { ScpMetrics } from '@ldh/observability';
 import type { AssociationSummary } from './scp-types.js';
 import { ACCEPTED_TRANSFER_SYNTAXES, STORAGE_SOP_CLASSES, VERIFICATION_SOP_CLASS, VERIFICATION_TRANSFER_SYNTAXES } from './sop-classes.js';
 import { AbortReasonCode } from './upper-layer.js';

@@ -9,7 +9,7 @@ import { DatasetSpool, ReceiveBuffer } from './dataset-spool.js';
 import { cStoreResponsePdu } from './dimse-pdus.js';
 import { OutOfResourcesError, ScpError, SopMismatchError } from './errors.js';
 import { identifyDataset, identifyStoredInstance, type InstanceIdentity } from './identify-instance.js';
-import type { ScpMetrics } from './metrics.js';
+import type { ScpMetrics } from '@ldh/observability';
 import { buildPart10Header } from './part10-meta.js';
 import type { ReceivedInstance, ScpPendingWrite, StoreScpOptions } from './scp-types.js';
 import { STORAGE_SOP_CLASSES } from './sop-classes.js';

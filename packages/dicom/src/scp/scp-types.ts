@@ -1,7 +1,7 @@
 import type { Writable } from 'node:stream';
 import type { Logger } from '@ldh/config';
 import type { InstanceIdentity } from './identify-instance.js';
-import type { ScpMetrics } from './metrics.js';
+import type { ScpMetrics } from '@ldh/observability';
 
 /**
  * The part of `@ldh/storage`'s InstanceStore the SCP needs, declared structurally so that
@@ -135,6 +135,8 @@ export interface StoreScp {
   /** Stops accepting connections, waits for C-STOREs in progress to be answered, then closes every connection. */
   close(): Promise<void>;
   readonly metrics: ScpMetrics;
+  /** True between a successful listen() and close(): the readiness check "SCP listening". */
+  readonly listening: boolean;
   /** The largest P-DATA PDU we accept and announce (bytes). */
   readonly maxPduLength: number;
 }

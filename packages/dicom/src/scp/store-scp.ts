@@ -6,7 +6,7 @@ import { createStoreJobs } from './c-store.js';
 import type { Connection, StoreJob } from './connection.js';
 import { createAssociationHandler } from './association-handler.js';
 import { abortPdu, associateRjPdu, readCommandSet, splitPdvs } from './dimse-pdus.js';
-import { createScpMetrics } from './metrics.js';
+import { createScpMetrics } from '@ldh/observability';
 import { PduReader, type PduProblem, type PduReaderHandlers } from './pdu-reader.js';
 import type { AssociationSummary, StoreScp, StoreScpOptions } from './scp-types.js';
 import { ABORT_SOURCE_PROVIDER, AbortReasonCode, abortReasonFor, PduType, pduVerdict } from './upper-layer.js';
@@ -396,6 +396,9 @@ export function createStoreScp(opts: StoreScpOptions): StoreScp {
   return {
     metrics,
     maxPduLength,
+    get listening() {
+      return !closing && (server?.listening ?? false);
+    },
     listen(): Promise<{ port: number }> {
       return new Promise((resolve, reject) => {
         if (opts.tls) {

@@ -12,15 +12,16 @@ export interface ScpMetrics {
 }
 
 /**
- * Creates the SCP's instruments in `registry` (a fresh one by default, so two SCPs in one test
- * process do not collide on metric names).
+ * Creates the SCP's instruments in `registry`. A role passes the process registry (one per
+ * process, see createObservability); the default is a fresh one so a bare `createStoreScp` in a
+ * test never collides with another SCP on metric names.
  */
 export function createScpMetrics(registry: Registry = new Registry()): ScpMetrics {
   return {
     registry,
     associations: new Counter({
       name: 'ldh_scp_associations_total',
-      help: 'Association requests by result (accepted, rejected-called-ae, rejected-calling-ae, rejected-limit, aborted)',
+      help: 'Association requests by result (accepted, rejected-called-ae, rejected-calling-ae, rejected-limit, aborted, protocol-abort)',
       labelNames: ['result'],
       registers: [registry],
     }),
@@ -44,7 +45,7 @@ export function createScpMetrics(registry: Registry = new Registry()): ScpMetric
     }),
     storeDuration: new Histogram({
       name: 'ldh_scp_store_duration_seconds',
-      help: 'From last dataset byte received to response sent (fsync, parse, sink commit)',
+      help: 'C-STORE duration: from last dataset byte received to response sent (fsync, parse, sink commit)',
       labelNames: ['outcome'],
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
       registers: [registry],
