@@ -17,7 +17,7 @@ const root = fileURLToPath(new URL('../../../../', import.meta.url));
  * dashboard: its role's port and session secret). When a schema that reads them merges, add it to
  * `schemas` below and remove its names here (the last test fails until then).
  */
-const PENDING = ['LDH_HTTP_PORT', 'LDH_DASHBOARD_PORT', 'LDH_DASHBOARD_SECRET'];
+const PENDING = ['LDH_DASHBOARD_PORT', 'LDH_DASHBOARD_SECRET'];
 /** Read by the tools in the image rather than the apps: Node, and the Prisma CLI of the migrate job. */
 const TOOLING = ['NODE_ENV', 'PRISMA_HIDE_UPDATE_MESSAGE', 'CHECKPOINT_DISABLE', 'NVIDIA_VISIBLE_DEVICES', 'NVIDIA_DRIVER_CAPABILITIES'];
 /** Read by compose itself for interpolation (docker/.env), never by the apps. */
