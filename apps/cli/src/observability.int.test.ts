@@ -4,7 +4,7 @@
  * sends a phantom study, the counters move as it flows to done; a private redis-server is
  * stopped and restarted and /readyz follows it while /healthz stays 200.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -42,6 +42,17 @@ function sample(text: string, name: string, labels: Record<string, string> = {})
     if (Object.entries(labels).every(([k, v]) => have[k] === v)) total += Number(m[3]);
   }
   return total;
+}
+
+function storescu(args: string[]): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('storescu', args, { env: { ...process.env, TCP_NODELAY: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => resolve({ code, output }));
+  });
 }
 
 const scrape = async () => (await fetch(`${http.url}/metrics`)).text();
@@ -112,11 +123,9 @@ describe('observability of the running pipeline', () => {
 
     const data = await writePhantomDataset({ outDir: path.join(tmp, 'phantom'), count: 1, seed: 913, levels: 'L4-L5:extrusion' });
     const study = data.studies[0]!;
-    const send = spawnSync('storescu', ['-aet', 'STORESCU', '-aec', 'LDH_TRIAGE', '+sd', '+r', '127.0.0.1', String(scp!.port), study.dir], {
-      env: { ...process.env, TCP_NODELAY: '1' },
-      encoding: 'utf8',
-    });
-    expect(send.status, send.stderr).toBe(0);
+    // Asynchronously: the SCP answering it runs in this process's event loop.
+    const send = await storescu(['-aet', 'STORESCU', '-aec', 'LDH_TRIAGE', '+sd', '+r', '127.0.0.1', String(scp!.port), study.dir]);
+    expect(send.code, send.output).toBe(0);
 
     const after = await until('study done and its delivery counted', 120_000, async () => {
       const row = await db.study.findUnique({ where: { studyInstanceUid: study.studyInstanceUid } });

@@ -147,6 +147,21 @@ describe('ldh serve, end to end', () => {
     for (const phi of [patient.name, patient.id, patient.birth].filter((v) => v.length > 3)) expect(logs).not.toContain(phi);
   });
 
+  it('serves /metrics, /healthz and /readyz for all its roles on one port', async () => {
+    const url = /"http":"(http:\/\/127\.0\.0\.1:\d+)"/.exec(logs)?.[1];
+    expect(url, logs.slice(-2000)).toBeDefined();
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${url}/readyz`);
+    const body = (await ready.json()) as { checks: Record<string, unknown> };
+    expect(ready.status, JSON.stringify(body)).toBe(200);
+    expect(Object.keys(body.checks)).toEqual(expect.arrayContaining(['scp.listening', 'worker.model', 'writer.redis']));
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    expect(metrics).toMatch(/ldh_studies\{state="done"\} 1/);
+    expect(metrics).toMatch(/ldh_delivery_attempts_total\{destination="orthanc",outcome="delivered"\} 1/);
+    // No patient field in any label or value.
+    for (const phi of [patient.name, patient.id].filter((v) => v.length > 3)) expect(metrics).not.toContain(phi);
+  });
+
   it('stops cleanly on SIGTERM', async () => {
     serve.kill('SIGTERM');
     const code = await Promise.race([exited, new Promise<'hung'>((r) => setTimeout(() => r('hung'), 20_000))]);
