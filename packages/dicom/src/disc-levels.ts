@@ -13,7 +13,10 @@
  * 3. A block longer than `maxBlockExtentMm` (30 mm) is a contiguous stack crossing discs, not a
  *    per-disc block: its slices stay unassigned (reason given) rather than guessed.
  * 4. Blocks are ordered caudal→cranial; the most caudal is L5-S1 (protocols always include it).
- *    Each next block is `round(distance / discSpacingMm)` levels up (at least one), where
+ *    Each next block is `round(distance / discSpacingMm)` levels up (at least one), the distance
+ *    between block centres measured along the two blocks' mean normal (the field-of-view centre
+ *    sits anterior or posterior of the disc, in plane: a straight-line distance between centres of
+ *    blocks angled apart overstates the disc spacing by up to ~50 % on phantoms), and
  *    `discSpacingMm` is the anatomical prior of 36 mm between adjacent lumbar disc centres (adult
  *    range ~31–43 mm; the rounding tolerates ±50 %), so a skipped level (no L4-L5 block) is seen.
  *    Blocks above L1-L2 stay unassigned.
@@ -136,7 +139,7 @@ export function assignAxialDiscLevels(slices: readonly AxialSliceGeometry[], opt
   const blocks: AxialBlock[] = [];
   // Index into LUMBAR_DISC_LEVELS counted from the caudal end: 0 = L5-S1.
   let step = -1;
-  let prevCentre: Vec3 | undefined;
+  let prev: { centre: Vec3; normal: Vec3 } | undefined;
   for (const g of groups) {
     const first = g[0]!;
     const along = g.map((p) => dot(p.centre, first.normal));
@@ -148,8 +151,14 @@ export function assignAxialDiscLevels(slices: readonly AxialSliceGeometry[], opt
       blocks.push({ keys, centre, extentMm, level: null, unassignedReason: `contiguous stack of ${extentMm.toFixed(1)} mm (over ${opt.maxBlockExtentMm} mm) crosses more than one disc` });
       continue;
     }
-    step = prevCentre === undefined ? 0 : step + Math.max(1, Math.round(norm(sub(centre, prevCentre)) / opt.discSpacingMm));
-    prevCentre = centre;
+    const normal = first.normal;
+    if (prev === undefined) step = 0;
+    else {
+      const d = sub(centre, prev.centre);
+      const along = (dot(d, normal) + dot(d, prev.normal)) / 2;
+      step += Math.max(1, Math.round(along / opt.discSpacingMm));
+    }
+    prev = { centre, normal };
     const level = LUMBAR_DISC_LEVELS[LUMBAR_DISC_LEVELS.length - 1 - step];
     if (level === undefined) {
       blocks.push({ keys, centre, extentMm, level: null, unassignedReason: 'above L1-L2' });
