@@ -104,7 +104,7 @@ function overlaySvg(input: SummaryRenderInput): string {
 <text x="16" y="44" font-size="32" font-weight="bold" fill="#ffffff">${escapeXml(summaryHeadline(input))}</text>
 <text x="16" y="80" font-size="22" fill="#ffffff">Research software, not for diagnosis. Preliminary, unverified.</text>
 <text x="${TABLE_X + 12}" y="${BANNER_HEIGHT + 40}" font-size="24" font-weight="bold" fill="#ffffff">Per disc level</text>
-<text x="${TABLE_X + 12}" y="${BANNER_HEIGHT + 66}" font-size="16" fill="#9e9e9e">level      score   finding</text>
+<text x="${TABLE_X + 12}" y="${BANNER_HEIGHT + 66}" font-size="16" fill="#9e9e9e">level</text><text x="${TABLE_X + 130}" y="${BANNER_HEIGHT + 66}" font-size="16" fill="#9e9e9e">score</text><text x="${TABLE_X + 220}" y="${BANNER_HEIGHT + 66}" font-size="16" fill="#9e9e9e">finding</text>
 ${rows}${noLevels}${noImage}
 <text x="${TABLE_X + 12}" y="${SUMMARY_HEIGHT - 92}" font-size="18" fill="#e0e0e0">Study score ${input.studyProbability.toFixed(2)}</text>
 <text x="${TABLE_X + 12}" y="${SUMMARY_HEIGHT - 64}" font-size="14" fill="#9e9e9e">${escapeXml(model.slice(0, 60))}</text>
