@@ -70,6 +70,11 @@ export const writerEnvSchema = z
     LDH_DELIVERY_POLL_MS: envFields.positiveInt.default(1_000),
     LDH_DELIVERY_LEASE_MS: envFields.positiveInt.default(300_000),
     LDH_DELIVERY_CONCURRENCY: envFields.positiveInt.default(2),
+    /** 1 (default): each report also gets a Secondary Capture summary image; 0: SR (+ KOS) only. */
+    LDH_SC_SUMMARY: z
+      .enum(['0', '1'], { message: 'must be 0 or 1' })
+      .default('1')
+      .transform((v) => v === '1'),
   })
   .superRefine((e, ctx) => {
     if (e.LDH_DELIVERY_BACKOFF_MAX_MS < e.LDH_DELIVERY_BACKOFF_BASE_MS) {

@@ -51,7 +51,7 @@ async function startWriterRole(env: WriterEnv, opts: StartWriterOptions, o: Role
   const deps = { db, store, queues, logger, actor };
   const ctx = { connection: createRedis(env.REDIS_URL, { forWorker: true }), prefix: env.LDH_QUEUE_PREFIX };
   const workers: Worker[] = [
-    createContractWorker(reportJob, ctx, o.obs.timeJob(reportJob.queue, (p) => runReportJob(p, { ...deps, identity: { manufacturer: env.LDH_MANUFACTURER, softwareVersion: SOFTWARE_VERSION } })), { concurrency: 2 }),
+    createContractWorker(reportJob, ctx, o.obs.timeJob(reportJob.queue, (p) => runReportJob(p, { ...deps, identity: { manufacturer: env.LDH_MANUFACTURER, softwareVersion: SOFTWARE_VERSION }, scSummary: env.LDH_SC_SUMMARY })), { concurrency: 2 }),
   ];
   for (const w of workers) {
     // The last failure of a job fails its study with the stage and the reason (invariant 8).

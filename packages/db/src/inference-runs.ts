@@ -100,6 +100,8 @@ export async function completeInferenceRun(
     decision: string;
     threshold: number;
     perImage: Prisma.InputJsonValue;
+    /** Per-disc-level results; absent when no level could be scored. */
+    perLevel?: Prisma.InputJsonValue;
     timings: Prisma.InputJsonValue;
     provider: string;
   },
@@ -113,6 +115,7 @@ export async function completeInferenceRun(
         decision: args.decision,
         threshold: args.threshold,
         perImage: args.perImage,
+        ...(args.perLevel !== undefined ? { perLevel: args.perLevel } : {}),
         timings: args.timings,
         provider: args.provider,
         finishedAt: new Date(),

@@ -17,6 +17,8 @@ export async function createReportWithOutbox(
     srSha256: string;
     kosSopInstanceUid?: string | null;
     kosStorageKey?: string | null;
+    scSopInstanceUid?: string | null;
+    scStorageKey?: string | null;
     actor: string;
   },
 ) {
@@ -35,6 +37,8 @@ export async function createReportWithOutbox(
         srSha256: args.srSha256,
         kosSopInstanceUid: args.kosSopInstanceUid ?? null,
         kosStorageKey: args.kosStorageKey ?? null,
+        scSopInstanceUid: args.scSopInstanceUid ?? null,
+        scStorageKey: args.scStorageKey ?? null,
         version,
         deliveries: { create: destinations.map((d) => ({ destinationId: d.id })) },
       },
@@ -49,6 +53,7 @@ export async function createReportWithOutbox(
       details: {
         srSopInstanceUid: args.srSopInstanceUid,
         kosSopInstanceUid: args.kosSopInstanceUid ?? null,
+        scSopInstanceUid: args.scSopInstanceUid ?? null,
         srSha256: args.srSha256,
         version,
         destinations: destinations.map((d) => d.name),

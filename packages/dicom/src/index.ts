@@ -70,3 +70,13 @@ export { type FrameIdentity } from './scp/frame-geometry.js';
 export { buildTestEnhancedMrInstance, type TestEnhancedMrOptions } from './scp/test-enhanced-instance.js';
 export { decodeFrame, PixelDecodeError, DECODABLE_TRANSFER_SYNTAXES, describeTransferSyntax, type DecodedFrame, type DecodeFrameOptions, type CodecSet } from './pixels/index.js';
 export * as pixelTesting from './pixels/testing/index.js';
+export {
+  assignAxialDiscLevels,
+  LUMBAR_DISC_LEVELS,
+  DISC_LEVEL_DEFAULTS,
+  type AxialSliceGeometry,
+  type AxialBlock,
+  type DiscLevelAssignment,
+  type DiscLevelOptions,
+  type LumbarDiscLevel,
+} from './disc-levels.js';

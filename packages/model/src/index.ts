@@ -82,3 +82,5 @@ export {
   type ChosenSlice,
   type SliceFrame,
 } from './slice-selection.js';
+// Per-disc-level scores (axial images grouped by level from geometry, @ldh/dicom).
+export { scoreLevels, levelRule, mostSuspiciousLevel, DISC_LEVELS, type DiscLevel, type LevelScore, type PlacedImageScore } from './per-level.js';

@@ -67,6 +67,11 @@ export const modelCardSchema = z
     }),
     threshold: z.number().gt(0).lt(1),
     aggregation: aggregationSchema,
+    /**
+     * Per-disc-level scoring (axial images grouped by level): its own aggregation rule and
+     * threshold, chosen on validation data. Absent: levels use `aggregation` and `threshold`.
+     */
+    perLevel: z.object({ aggregation: aggregationSchema, threshold: z.number().gt(0).lt(1) }).optional(),
     training: z.object({
       data: z.string().min(1),
       command: z.string().min(1),

@@ -19,7 +19,7 @@ import {
   type StudyForProcessing,
   type Tx,
 } from '@ldh/db';
-import { classifyStudy, ModelInputError, preprocessImage, readDicomImage, selectFrames, type LoadedModel, type SeriesRole, type StudyImage } from '@ldh/model';
+import { classifyStudy, levelRule, ModelInputError, preprocessImage, readDicomImage, scoreLevels, selectFrames, type LoadedModel, type PlacedImageScore, type SeriesRole, type StudyImage } from '@ldh/model';
 import { bullmqPriority, DelayedError, UnrecoverableError, type InferencePayload, type Job } from '@ldh/queue';
 import type { FrameFacts } from '@ldh/dicom';
 import type { PipelineDeps } from './deps.js';
@@ -168,12 +168,15 @@ async function classify(deps: InferenceDeps, study: StudyForProcessing, chosen: 
   const claim = { runId };
   const t0 = performance.now();
   let images: StudyImage[];
+  // Geometry of each image as decoded (centre needs rows/columns/pixel spacing): per-level scores.
+  const geometry: Array<Pick<PlacedImageScore, 'imagePositionPatient' | 'imageOrientationPatient' | 'rows' | 'columns' | 'pixelSpacing'>> = [];
   try {
     images = [];
     for (const inst of chosen) {
       // A multi-frame (Enhanced MR) choice names its frame; readDicomImage takes a 0-based index.
       const bytes = await readFile(deps.store.pathOf(inst.storageKey));
       const img = await readDicomImage(bytes, inst.frame ? { frame: inst.frame.frameNumber - 1 } : {});
+      geometry.push({ imagePositionPatient: img.imagePositionPatient, imageOrientationPatient: img.imageOrientationPatient, rows: img.rows, columns: img.columns, pixelSpacing: img.pixelSpacing });
       images.push({
         sopInstanceUid: inst.sopInstanceUid,
         ...(inst.frame ? { frameNumber: inst.frame.frameNumber } : {}),
@@ -200,6 +203,11 @@ async function classify(deps: InferenceDeps, study: StudyForProcessing, chosen: 
     await failStudy(db, { studyId: study.id, stage: 'inference', reason, actor: deps.actor, revision: study.revision });
     throw new UnrecoverableError(reason);
   }
+  // Axial images grouped by disc level from geometry (@ldh/dicom); sagittal images cross every level.
+  const perLevel = scoreLevels(
+    result.perImage.flatMap((p, i) => (p.role === 't2_ax' ? [{ ...geometry[i], sopInstanceUid: p.sopInstanceUid, frameNumber: p.frameNumber, probability: p.probability }] : [])),
+    levelRule(model.card),
+  );
   const timings = { preprocessMs: round(preprocessMs), inferenceMs: round(result.timings.totalMs), perImageMs: round(result.timings.perImageMs), images: images.length };
   deps.onInference?.({ provider: model.provider, seconds: result.timings.totalMs / 1000, images: images.length });
   await completeInferenceRun(db, {
@@ -210,6 +218,7 @@ async function classify(deps: InferenceDeps, study: StudyForProcessing, chosen: 
     decision: result.study.decision,
     threshold: result.study.threshold,
     perImage: result.perImage.map((p) => ({ ...p })) as unknown as Prisma.InputJsonValue,
+    perLevel: perLevel as unknown as Prisma.InputJsonValue,
     timings,
     provider: result.provider,
   });
@@ -217,7 +226,7 @@ async function classify(deps: InferenceDeps, study: StudyForProcessing, chosen: 
     toReporting(tx, deps, study, ['inferring'], claim.runId, { runId: claim.runId, probability: result.study.probability, decision: result.study.decision, placeholder: result.placeholder }),
   );
   await dispatchIntentNow(deps, intent);
-  logger.info({ studyInstanceUid: study.studyInstanceUid, probability: result.study.probability, decision: result.study.decision, ...timings }, 'study classified');
+  logger.info({ studyInstanceUid: study.studyInstanceUid, probability: result.study.probability, decision: result.study.decision, levels: perLevel.length, ...timings }, 'study classified');
   return { outcome: 'succeeded', runId: claim.runId, probability: result.study.probability };
 }
 

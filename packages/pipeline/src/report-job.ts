@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { createReportWithOutbox, failStudy, getInferenceRun, transitionStudy } from '@ldh/db';
 import { CharsetError, DicomParseError, readPart10, uidFromName } from '@ldh/dicom';
-import { buildKeyObjectSelection, buildMeasurementReport, sourceStudyHeader, SrInputError, type AlgorithmIdentity, type SourceImageRef, type SourceStudyHeader } from '@ldh/sr';
+import { buildKeyObjectSelection, buildMeasurementReport, buildSecondaryCapture, sourceStudyHeader, SrInputError, type AlgorithmIdentity, type SourceImageRef, type SourceStudyHeader } from '@ldh/sr';
 import { UnrecoverableError, type ReportPayload } from '@ldh/queue';
 import type { InstanceStore } from '@ldh/storage';
 import type { PipelineDeps } from './deps.js';
+import { keyImages, levelResults, positiveLevelNames, storedLevels, summaryKey } from './report-levels.js';
 
 /** Who we are as a DICOM device (manufacturer and software version written into every SR). */
 export interface WriterIdentity {
@@ -14,6 +15,8 @@ export interface WriterIdentity {
 
 export interface ReportDeps extends PipelineDeps {
   identity: WriterIdentity;
+  /** Also write the Secondary Capture summary image (LDH_SC_SUMMARY, default on). */
+  scSummary?: boolean;
 }
 
 /** Write bytes into the content-addressed store (fsync + rename) and return the storage key. */
@@ -30,8 +33,9 @@ export async function storeBytes(store: InstanceStore, bytes: Uint8Array): Promi
 }
 
 /**
- * Turn a finished inference run into a TID 1500 SR (+ a KOS flagging the key images when the
- * decision is positive), store both durably, and create the outbox rows — one transaction — so
+ * Turn a finished inference run into a TID 1500 SR with per-level groups (+ a KOS flagging the key
+ * images of positive levels, + a Secondary Capture summary image unless disabled), store them
+ * durably, and create the outbox rows — one transaction — so
  * delivery can be retried for as long as the PACS is down. SOP Instance UIDs are derived from the
  * run id: a retried job rewrites the same objects, never a second report.
  */
@@ -97,6 +101,7 @@ async function writeReport(payload: ReportPayload, deps: ReportDeps): Promise<{ 
   const now = run.finishedAt ?? new Date();
   const decision = run.decision === 'ldh' ? 'ldh' : 'healthy';
   const card = mv.card as { aggregation?: { method?: string } };
+  const levels = storedLevels(run.perLevel);
   const srSopInstanceUid = uidFromName(`ldh-sr:${run.id}`);
   const srSeriesInstanceUid = uidFromName(`ldh-sr-series:${study.studyInstanceUid}`);
   const sr = buildMeasurementReport({
@@ -105,6 +110,7 @@ async function writeReport(payload: ReportPayload, deps: ReportDeps): Promise<{ 
     studyProbability: run.studyProbability,
     threshold: run.threshold,
     decision,
+    levels: levelResults(levels, images),
     algorithm,
     aggregation: card.aggregation?.method ?? 'unspecified',
     sopInstanceUid: srSopInstanceUid,
@@ -114,20 +120,52 @@ async function writeReport(payload: ReportPayload, deps: ReportDeps): Promise<{ 
   const srStored = await storeBytes(deps.store, sr);
 
   let kos: { sopInstanceUid: string; storageKey: string } | null = null;
-  if (decision === 'ldh') {
-    // Key images: the three highest-scoring images, so a viewer opens where the model looked.
-    const key = [...images].sort((a, b) => b.probability - a.probability).slice(0, 3);
+  // Key images: those of the positive levels; for a positive study without one, the three
+  // highest-scoring images, so a viewer opens where the model looked.
+  const key = keyImages(levels, images, decision === 'ldh');
+  if (key.length > 0) {
     const kosUid = uidFromName(`ldh-kos:${run.id}`);
+    const at = positiveLevelNames(levels);
     const bytes = buildKeyObjectSelection({
       study: header,
       images: key,
-      description: `${mv.placeholder ? '[PLACEHOLDER MODEL] ' : ''}AI: suspected lumbar disc herniation (${(run.studyProbability * 100).toFixed(1)}%)`,
+      description: `${mv.placeholder ? '[PLACEHOLDER MODEL] ' : ''}AI: suspected lumbar disc herniation${at ? ` at ${at}` : ''} (study ${(run.studyProbability * 100).toFixed(1)}%)`,
       sopInstanceUid: kosUid,
       seriesInstanceUid: uidFromName(`ldh-kos-series:${study.studyInstanceUid}`),
       contentDateTime: now,
       algorithm,
     });
     kos = { sopInstanceUid: kosUid, storageKey: (await storeBytes(deps.store, bytes)).storageKey };
+  }
+
+  let sc: { sopInstanceUid: string; storageKey: string } | null = null;
+  if (deps.scSummary ?? true) {
+    // The summary shows the key image of the most suspicious level (decoded from the store).
+    const shown = summaryKey(levels, images);
+    const shownRow = shown.image ? await deps.db.instance.findFirst({ where: { studyId: study.id, sopInstanceUid: shown.image.sopInstanceUid, isCurrent: true } }) : null;
+    const scUid = uidFromName(`ldh-sc:${run.id}`);
+    const { bytes } = await buildSecondaryCapture({
+      study: header,
+      levels: levels.map((l) => ({ level: l.level, probability: l.probability, decision: l.decision })),
+      studyProbability: run.studyProbability,
+      decision,
+      ...(shown.level ? { keyLevel: shown.level.level } : {}),
+      ...(shown.image && shownRow
+        ? {
+            keyImage: {
+              bytes: await readFile(deps.store.pathOf(shownRow.storageKey)),
+              sopClassUid: shown.image.sopClassUid,
+              sopInstanceUid: shown.image.sopInstanceUid,
+              ...(shown.image.frameNumber !== undefined ? { frameNumber: shown.image.frameNumber } : {}),
+            },
+          }
+        : {}),
+      algorithm,
+      sopInstanceUid: scUid,
+      seriesInstanceUid: uidFromName(`ldh-sc-series:${study.studyInstanceUid}`),
+      contentDateTime: now,
+    });
+    sc = { sopInstanceUid: scUid, storageKey: (await storeBytes(deps.store, bytes)).storageKey };
   }
 
   const report = await createReportWithOutbox(deps.db, {
@@ -140,6 +178,8 @@ async function writeReport(payload: ReportPayload, deps: ReportDeps): Promise<{ 
     srSha256: srStored.sha256,
     kosSopInstanceUid: kos?.sopInstanceUid ?? null,
     kosStorageKey: kos?.storageKey ?? null,
+    scSopInstanceUid: sc?.sopInstanceUid ?? null,
+    scStorageKey: sc?.storageKey ?? null,
     actor: deps.actor,
   });
   const current = await deps.db.study.findUniqueOrThrow({ where: { id: study.id }, select: { state: true } });

@@ -25,3 +25,13 @@ export {
   type KeyObjectInput,
   type ReportDescription,
 } from './types.js';
+export {
+  buildSecondaryCapture,
+  renderSecondaryCapture,
+  secondaryCaptureDataset,
+  SECONDARY_CAPTURE_SOP_CLASS,
+  DEFAULT_SC_SERIES_NUMBER,
+  type SecondaryCaptureInput,
+  type SummaryKeyImage,
+} from './secondary-capture.js';
+export { summaryHeadline, summaryPng, windowFrame, SUMMARY_WIDTH, SUMMARY_HEIGHT, type SummaryLevel, type RenderedSummary } from './summary-render.js';

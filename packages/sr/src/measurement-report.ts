@@ -117,6 +117,11 @@ function validateReportInput(input: MeasurementReportInput): void {
     if (l.sourceSopInstanceUid !== undefined && !imageUids.has(l.sourceSopInstanceUid)) {
       throw new SrInputError(`${at}.sourceSopInstanceUid`, `${l.sourceSopInstanceUid} is not one of the report's images`);
     }
+    if (l.threshold !== undefined) assertProbability(l.threshold, `${at}.threshold`);
+    if (l.decision !== undefined && l.decision !== 'ldh' && l.decision !== 'healthy') throw new SrInputError(`${at}.decision`, `must be "ldh" or "healthy", got ${JSON.stringify(l.decision)}`);
+    (l.sources ?? []).forEach((src, j) => {
+      if (!imageKeys.has(imageKey(src))) throw new SrInputError(`${at}.sources[${j}]`, `${src.sopInstanceUid}${src.frameNumber === undefined ? '' : ` frame ${src.frameNumber}`} is not one of the report's images`);
+    });
     if (l.sourceFrameNumber !== undefined) {
       if (l.sourceSopInstanceUid === undefined) throw new SrInputError(`${at}.sourceFrameNumber`, 'needs sourceSopInstanceUid');
       if (!imageKeys.has(imageKey({ sopInstanceUid: l.sourceSopInstanceUid, frameNumber: l.sourceFrameNumber }))) {
@@ -152,7 +157,7 @@ export function algorithmParameters(input: Pick<MeasurementReportInput, 'thresho
 }
 
 /** TID 4019 rows, repeated in every group (older readers look for them there). */
-function algorithmRows(input: MeasurementReportInput): ContentItem[] {
+function algorithmRows(input: Pick<MeasurementReportInput, 'threshold' | 'aggregation' | 'algorithm'>): ContentItem[] {
   return [
     text('HAS CONCEPT MOD', CODES.algorithmName, input.algorithm.name),
     text('HAS CONCEPT MOD', CODES.algorithmVersion, input.algorithm.version),
@@ -181,7 +186,7 @@ function measurementGroup(parts: {
   trackingIdentifier: string;
   trackingUid: string;
   site: Code;
-  input: MeasurementReportInput;
+  input: Pick<MeasurementReportInput, 'threshold' | 'aggregation' | 'algorithm'>;
   nums: ContentItem[];
   sources: readonly SourceImageRef[];
   decision: Decision;
@@ -230,20 +235,29 @@ function studyGroup(input: MeasurementReportInput): ContentItem {
   });
 }
 
-/** Per-level group: Finding Site from CID 7604; decision = probability >= threshold. */
+/**
+ * Per-level group: Finding Site from CID 7604 (the disc), the level's certainty INFERRED FROM its
+ * key image, its source IMAGEs (the axial images assigned to the level), its own threshold in
+ * Algorithm Parameters, and its decision (default: probability >= threshold).
+ */
 function levelGroup(input: MeasurementReportInput, level: LevelResult): ContentItem {
-  const source = input.images.find(
-    (i) => i.sopInstanceUid === level.sourceSopInstanceUid && (level.sourceFrameNumber === undefined || i.frameNumber === level.sourceFrameNumber),
-  );
-  const sources = source !== undefined ? [source] : input.images;
+  const find = (ref: { sopInstanceUid: string; frameNumber?: number | undefined }): SourceImageRef | undefined =>
+    input.images.find((i) => i.sopInstanceUid === ref.sopInstanceUid && (ref.frameNumber === undefined || i.frameNumber === ref.frameNumber));
+  const key = level.sourceSopInstanceUid !== undefined ? find({ sopInstanceUid: level.sourceSopInstanceUid, frameNumber: level.sourceFrameNumber }) : undefined;
+  const listed = (level.sources ?? []).flatMap((s) => {
+    const img = find(s);
+    return img ? [img] : [];
+  });
+  const sources = listed.length > 0 ? listed : key !== undefined ? [key] : input.images;
+  const threshold = level.threshold ?? input.threshold;
   return measurementGroup({
     trackingIdentifier: level.level,
     trackingUid: uidFromName(`${studyTrackingUid(input)}:${level.level}`),
     site: DISC_CODES[level.level],
-    input,
-    nums: [certainty(level.probability, `levels.${level.level}.probability`, sources)],
+    input: { ...input, threshold },
+    nums: [certainty(level.probability, `levels.${level.level}.probability`, key !== undefined ? [key] : sources)],
     sources,
-    decision: level.probability >= input.threshold ? 'ldh' : 'healthy',
+    decision: level.decision ?? (level.probability >= threshold ? 'ldh' : 'healthy'),
   });
 }
 

@@ -78,6 +78,32 @@ describe('measurement report against DICOM validators', () => {
     }),
   };
 
+  it('passes dciodvfy and dsrdump with per-level groups: sources, own threshold and decision per level', () => {
+    const base = sampleImages();
+    const ax = base[3]!;
+    const images = [...base, { ...ax, sopInstanceUid: `${ax.sopInstanceUid}.2`, probability: 0.82 }, { ...ax, sopInstanceUid: `${ax.sopInstanceUid}.3`, probability: 0.2 }];
+    const input = sampleReportInput({
+      images,
+      levels: [
+        { level: 'L4-L5', probability: 0.715, threshold: 0.4, decision: 'ldh', sourceSopInstanceUid: images[4]!.sopInstanceUid, sources: [{ sopInstanceUid: images[3]!.sopInstanceUid }, { sopInstanceUid: images[4]!.sopInstanceUid }] },
+        { level: 'L5-S1', probability: 0.2, threshold: 0.4, decision: 'healthy', sourceSopInstanceUid: images[5]!.sopInstanceUid, sources: [{ sopInstanceUid: images[5]!.sopInstanceUid }] },
+      ],
+    });
+    const file = save('sr-per-level.dcm', buildMeasurementReport(input));
+    expectValidIod(file);
+    const dump = expectParsableSr(file);
+    expect(dump).toContain('"Finding Site")=(84020006,SCT,"L4/L5 disc")');
+    expect(dump).toContain('"Finding Site")=(715056000,SCT,"L5/S1 disc")');
+    expect(dump).toContain('"Algorithm Parameters")="threshold=0.4; aggregation=mean;"');
+    // Study group lists 6 images, L4-L5 two, L5-S1 one.
+    expect(dump.match(/<contains IMAGE:\(,,"Source of Measurement"\)/g)).toHaveLength(6 + 2 + 1);
+    const d = describeReport(buildMeasurementReport(input));
+    expect(d.levels).toEqual([
+      { level: 'L4-L5', probability: 0.715, decision: 'ldh' },
+      { level: 'L5-S1', probability: 0.2, decision: 'healthy' },
+    ]);
+  });
+
   for (const [name, input] of Object.entries(cases)) {
     it(`passes dciodvfy and dsrdump: ${name}`, () => {
       const file = save(`sr-${name.replace(/\W+/g, '-')}.dcm`, buildMeasurementReport(input));

@@ -50,13 +50,22 @@ export interface SourceImageRef {
 export const DISC_LEVELS = ['L1-L2', 'L2-L3', 'L3-L4', 'L4-L5', 'L5-S1'] as const;
 export type DiscLevel = (typeof DISC_LEVELS)[number];
 
-/** Optional per-level probability; `sourceSopInstanceUid` must be one of the report's images. */
+/**
+ * Optional per-level result. `sourceSopInstanceUid` (the key image the NUM is INFERRED FROM) and
+ * every `sources` entry must be one of the report's images.
+ */
 export interface LevelResult {
   level: DiscLevel;
   probability: number;
   sourceSopInstanceUid?: string;
   /** With `sourceSopInstanceUid`: which frame of that multi-frame instance (one of the report's images). */
   sourceFrameNumber?: number;
+  /** The images this level was scored from (its IMAGE items); default: the key image, else all images. */
+  sources?: Array<{ sopInstanceUid: string; frameNumber?: number }>;
+  /** The level's threshold (Algorithm Parameters of its group); default: the report's. */
+  threshold?: number;
+  /** The level's decision; default: probability >= threshold. */
+  decision?: Decision;
 }
 
 /**
