@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { createLogger, type Logger } from '@ldh/config';
+import { createLogger, rateLimitedLog, type Logger } from '@ldh/config';
 import { createDb, createIngestSink, reconcileInstanceStore, referencedSha256s, type Db } from '@ldh/db';
 import { createStoreScp } from '@ldh/dicom';
 import { closePipelineQueues, createPipelineQueues, startDispatcher, startReconciler, startSettler } from '@ldh/pipeline';
-import { createRedis } from '@ldh/queue';
+import { closeWithin, createRedis } from '@ldh/queue';
 import { createInstanceStore } from '@ldh/storage';
 import type { ScpEnv } from './env.js';
 
@@ -42,7 +42,8 @@ export async function startScp(env: ScpEnv, opts: { logger?: Logger; db?: Db } =
     { rowsChecked: reconciled.rowsChecked, objectsChecked: reconciled.objectsChecked, orphansRemoved: reconciled.orphansRemoved.length, orphansKept: reconciled.orphansKept },
     'store reconciled',
   );
-  const redis = createRedis(env.REDIS_URL);
+  const redisErrors = rateLimitedLog(logger);
+  const redis = createRedis(env.REDIS_URL, { onError: (err) => redisErrors('redis', { err: err.message }, 'redis connection error (reconnecting with backoff)') });
   const queues = createPipelineQueues({ connection: redis, prefix: env.LDH_QUEUE_PREFIX });
   // Group-committing sink over its own small pg pool (far less CPU per instance than Prisma);
   // answers "overloaded" so the SCP sends 0xA700 when the database falls behind.
@@ -88,7 +89,7 @@ export async function startScp(env: ScpEnv, opts: { logger?: Logger; db?: Db } =
       await settler.stop();
       await reconciler.stop();
       await dispatcher.stop();
-      await closePipelineQueues(queues);
+      await closeWithin(() => closePipelineQueues(queues), 2_000);
       redis.disconnect();
       if (!opts.db) await db.$disconnect();
       logger.info('scp stopped');

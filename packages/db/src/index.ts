@@ -61,3 +61,4 @@ export {
   type HeaderFailure,
   type StudyWithRouting,
 } from './routing-decisions.js';
+export { checkDatabase, createDatabaseOf, dropDatabaseOf, databaseName, committedMigrations, type DatabaseReadiness } from './readiness.js';
