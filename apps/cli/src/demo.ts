@@ -8,6 +8,7 @@ import { createDb, listStudyAudit, migrateDeploy, repoRoot } from '@ldh/db';
 import { storeFiles } from '@ldh/dicom';
 import { createObservability } from '@ldh/observability';
 import { writePhantomDataset } from '@ldh/phantom';
+import { deletePrefixKeys } from '@ldh/queue';
 import { startScp, loadScpEnv } from '@ldh/scp';
 import { startWorker, loadWorkerEnv } from '@ldh/worker';
 import { startWriter, loadWriterEnv } from '@ldh/writer';
@@ -21,6 +22,13 @@ export interface DemoOptions {
   timeoutMs: number;
   /** Folder for the embedded database and stored objects (default .ldh/demo under the repo). */
   workDir: string;
+  /**
+   * Use DATABASE_URL's server and REDIS_URL instead of private ones; even then the demo works in
+   * its own database (`demoDatabase`) and queue prefix, and deletes that prefix's keys at the end.
+   */
+  useEnv?: boolean;
+  /** The demo's own database on DATABASE_URL's server under useEnv (default ldh_demo). */
+  demoDatabase?: string;
   env: Record<string, string | undefined>;
 }
 
@@ -62,13 +70,20 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
   const cleanups: Array<() => Promise<void>> = [];
   const logLevel = opts.env.LOG_LEVEL ?? 'warn';
   try {
-    const pg = await ensurePostgres(opts.env.DATABASE_URL, path.join(opts.workDir, 'postgres'), say);
+    // Private services unless asked (--use-env): DATABASE_URL / REDIS_URL in the environment are
+    // someone's real servers, and the demo must not change what it does not own.
+    if (opts.useEnv && (!opts.env.DATABASE_URL || !opts.env.REDIS_URL)) throw new Error('--use-env needs DATABASE_URL and REDIS_URL');
+    const pg = await ensurePostgres(opts.useEnv ? { url: opts.env.DATABASE_URL!, demoDatabase: opts.demoDatabase ?? 'ldh_demo' } : null, path.join(opts.workDir, 'postgres'), say);
     cleanups.push(pg.stop);
     say(`postgres: ${pg.origin}`);
     await migrateDeploy(pg.url);
-    const redis = await ensureRedis(opts.env.REDIS_URL, say);
+    const redis = await ensureRedis(opts.useEnv ? opts.env.REDIS_URL! : null, say);
     cleanups.push(redis.stop);
     say(`redis: ${redis.origin}`);
+    const prefix = `ldh-demo-${process.pid}-${Date.now().toString(36)}`;
+    // Registered before anything uses the prefix, run last (after the roles stopped): nothing of
+    // this run stays in a shared Redis.
+    if (opts.useEnv) cleanups.push(async () => void (await deletePrefixKeys(redis.url, prefix)));
 
     let dest: DestinationService | null = await startOrthanc();
     if (!dest) dest = await startFolderDestination(path.join(opts.workDir, 'received'));
@@ -76,7 +91,6 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     say(`destination: ${dest.kind === 'orthanc' ? 'private Orthanc' : 'built-in storage SCP'} ${dest.aeTitle}@${dest.host}:${dest.port}`);
 
     const scpPort = await freePort();
-    const prefix = `ldh-demo-${process.pid}-${Date.now().toString(36)}`;
     const common = {
       DATABASE_URL: pg.url,
       REDIS_URL: redis.url,
@@ -100,8 +114,8 @@ export async function runDemo(opts: DemoOptions): Promise<DemoSummary> {
     cleanups.push(worker.stop);
     const writer = await startWriter(loadWriterEnv({ ...common, LDH_DESTINATIONS: `demo-${dest.kind}=${dest.aeTitle}@${dest.host}:${dest.port}` }), { logger, db, observability });
     cleanups.push(writer.stop);
-    // Only this run's destination receives this run's report.
-    await db.destination.updateMany({ where: { name: { not: `demo-${dest.kind}` } }, data: { enabled: false } });
+    // Only this run's destination receives this run's report: LDH_DESTINATIONS above names only
+    // it, so the writer disabled earlier runs' demo destinations — in the demo's own database.
     say(`model: ${worker.model.card.name} ${worker.model.card.version}${worker.model.placeholder ? ' (PLACEHOLDER — scores are meaningless)' : ''}, provider ${worker.model.provider}`);
 
     const phantomDir = mkdtempSync(path.join(os.tmpdir(), 'ldh-demo-phantom-'));

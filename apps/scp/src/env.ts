@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AE_TITLE_PATTERN, defaults, envFields, parseEnv, serviceEnvShape } from '@ldh/config';
+import { AE_TITLE_PATTERN, defaults, envFields, parseEnv, serviceEnvShape, tlsAllOrNothing } from '@ldh/config';
 import { DEFAULT_MAX_PDU_LENGTH } from '@ldh/dicom';
 
 /** A peer allowed to associate: "AE" or "AE@ip"; "*" alone disables the allow-list. */
@@ -27,7 +27,7 @@ export const scpEnvSchema = z.object({
   LDH_SCP_PORT: envFields.port.default(defaults.scpPort),
   LDH_ALLOWED_PEERS: peers.default([]),
   LDH_QUIET_PERIOD_MS: envFields.positiveInt.default(defaults.quietPeriodMs),
-  LDH_EARLY_SETTLE_MS: z.coerce.number().int().min(0).default(defaults.earlySettleMs),
+  LDH_EARLY_SETTLE_MS: envFields.nonNegativeInt.default(defaults.earlySettleMs),
   LDH_SCP_MAX_ASSOCIATIONS: envFields.positiveInt.default(32),
   // 128 KiB, the most dcmtk accepts (4096..131072): dataset PDUs are streamed, not assembled, so
   // larger PDUs only mean less per-PDU work for sender and receiver (bench/ingest).
@@ -37,7 +37,7 @@ export const scpEnvSchema = z.object({
   LDH_SCP_ARTIM_MS: envFields.positiveInt.default(30_000),
   // How often the reconciler re-derives lost jobs from Postgres (invariant 8); the chaos suite shortens it.
   LDH_RECONCILE_INTERVAL_MS: envFields.positiveInt.default(30_000),
-  LDH_MIN_FREE_BYTES: z.coerce.number().int().min(0).default(1024 ** 3),
+  LDH_MIN_FREE_BYTES: envFields.nonNegativeInt.default(1024 ** 3),
   LDH_SCP_TLS_CERT: z.string().optional(),
   LDH_SCP_TLS_KEY: z.string().optional(),
   LDH_SCP_TLS_CA: z.string().optional(),
@@ -45,5 +45,5 @@ export const scpEnvSchema = z.object({
 export type ScpEnv = z.infer<typeof scpEnvSchema>;
 
 export function loadScpEnv(source: Record<string, string | undefined>): ScpEnv {
-  return parseEnv(scpEnvSchema, source);
+  return parseEnv(scpEnvSchema, source, [tlsAllOrNothing({ cert: 'LDH_SCP_TLS_CERT', key: 'LDH_SCP_TLS_KEY', ca: 'LDH_SCP_TLS_CA' })]);
 }

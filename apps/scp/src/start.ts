@@ -1,11 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { createLogger, type Logger } from '@ldh/config';
-import { checkDatabase, countStudiesByState, createDb, createIngestSink, reconcileInstanceStore, referencedSha256s, type Db } from '@ldh/db';
+import { createLogger, rateLimitedLog, type Logger } from '@ldh/config';
+import { probeDatabase, countStudiesByState, createDb, createIngestSink, reconcileInstanceStore, referencedSha256s, type Db } from '@ldh/db';
 import { createStoreScp } from '@ldh/dicom';
 import { diskSpaceCheck, startRoleObservability, type Observability, type RoleObservability } from '@ldh/observability';
 import { closePipelineQueues, createPipelineQueues, startDispatcher, startReconciler, startSettler } from '@ldh/pipeline';
-import { createRedis } from '@ldh/queue';
+import { closeWithin, createRedis } from '@ldh/queue';
 import { createInstanceStore } from '@ldh/storage';
 import type { ScpEnv } from './env.js';
 
@@ -61,7 +61,8 @@ async function startScpRole(env: ScpEnv, opts: StartScpOptions, o: RoleObservabi
     { rowsChecked: reconciled.rowsChecked, objectsChecked: reconciled.objectsChecked, orphansRemoved: reconciled.orphansRemoved.length, orphansKept: reconciled.orphansKept },
     'store reconciled',
   );
-  const redis = createRedis(env.REDIS_URL);
+  const redisErrors = rateLimitedLog(logger);
+  const redis = createRedis(env.REDIS_URL, { onError: (err) => redisErrors('redis', { err: err.message }, 'redis connection error (reconnecting with backoff)') });
   const queues = createPipelineQueues({ connection: redis, prefix: env.LDH_QUEUE_PREFIX });
   // Group-committing sink over its own small pg pool (far less CPU per instance than Prisma);
   // answers "overloaded" so the SCP sends 0xA700 when the database falls behind.
@@ -98,7 +99,7 @@ async function startScpRole(env: ScpEnv, opts: StartScpOptions, o: RoleObservabi
   // Postgres drives the jobs: pending intents go to BullMQ; lost jobs are re-created (invariant 8).
   const dispatcher = startDispatcher({ db, queues, logger });
   const reconciler = startReconciler({ db, queues, logger, actor }, { intervalMs: env.LDH_RECONCILE_INTERVAL_MS });
-  o.track(o.obs.addReadinessCheck('scp.postgres', () => checkDatabase(db)));
+  o.track(o.obs.addReadinessCheck('scp.postgres', () => probeDatabase(db)));
   o.track(o.obs.addReadinessCheck('scp.redis', () => redis.ping()));
   o.track(o.obs.addReadinessCheck('scp.disk', diskSpaceCheck(env.LDH_STORAGE_DIR, env.LDH_MIN_FREE_BYTES)));
   o.track(
@@ -120,7 +121,7 @@ async function startScpRole(env: ScpEnv, opts: StartScpOptions, o: RoleObservabi
       await settler.stop();
       await reconciler.stop();
       await dispatcher.stop();
-      await closePipelineQueues(queues);
+      await closeWithin(() => closePipelineQueues(queues), 2_000);
       redis.disconnect();
       if (!opts.db) await db.$disconnect();
       await o.close();

@@ -7,7 +7,7 @@ export const workerEnvSchema = z.object({
   /** Model card JSON; default: the newest non-placeholder card in models/, else the placeholder. */
   LDH_MODEL_CARD: z.string().optional(),
   LDH_EXECUTION_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
-  LDH_INFERENCE_THREADS: z.coerce.number().int().min(0).default(0),
+  LDH_INFERENCE_THREADS: envFields.nonNegativeInt.default(0),
   LDH_INFERENCE_CONCURRENCY: envFields.positiveInt.default(1),
   /** STAT vs routine rules: `Field~regex=stat|routine;...` (see @ldh/config priority.ts). */
   LDH_PRIORITY_RULES: priorityRulesSchema.optional(),

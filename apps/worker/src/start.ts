@@ -1,10 +1,10 @@
 import os from 'node:os';
-import { createLogger, type Logger } from '@ldh/config';
-import { checkDatabase, countStudiesByState, createDb, type Db } from '@ldh/db';
+import { createLogger, rateLimitedLog, type Logger } from '@ldh/config';
+import { probeDatabase, countStudiesByState, createDb, type Db } from '@ldh/db';
 import { loadModel, type LoadedModel } from '@ldh/model';
 import { closePipelineQueues, createPipelineQueues, failStudiesOnFinalFailure, runInferenceJob, runRouteJob } from '@ldh/pipeline';
 import { startRoleObservability, type Observability, type RoleObservability } from '@ldh/observability';
-import { createContractWorker, createRedis, inferenceJob, studyRouteJob, type Worker } from '@ldh/queue';
+import { closeWithin, closeWorkers, createContractWorker, createRedis, inferenceJob, studyRouteJob, type Worker } from '@ldh/queue';
 import { createInstanceStore } from '@ldh/storage';
 import { defaultModelCard } from './default-model.js';
 import type { WorkerEnv } from './env.js';
@@ -46,10 +46,13 @@ async function startWorkerRole(env: WorkerEnv, opts: StartWorkerOptions, o: Role
   logger.info({ model: model.card.name, version: model.card.version, sha256: model.card.sha256, placeholder: model.placeholder, provider: model.provider }, 'model loaded');
   if (model.placeholder) logger.warn('running the PLACEHOLDER model: scores are meaningless (every SR says so)');
 
-  const producer = createRedis(env.REDIS_URL);
+  // Redis trouble is one rate-limited line per 30 s, not one per reconnect attempt per connection.
+  const redisErrors = rateLimitedLog(logger);
+  const onError = (err: Error) => redisErrors('redis', { err: err.message }, 'redis connection error (reconnecting with backoff)');
+  const producer = createRedis(env.REDIS_URL, { onError });
   const queues = createPipelineQueues({ connection: producer, prefix: env.LDH_QUEUE_PREFIX });
   const deps = { db, store, queues, logger, actor, priorityRules: env.LDH_PRIORITY_RULES ?? [] };
-  const ctx = { connection: createRedis(env.REDIS_URL, { forWorker: true }), prefix: env.LDH_QUEUE_PREFIX };
+  const ctx = { connection: createRedis(env.REDIS_URL, { forWorker: true, onError }), prefix: env.LDH_QUEUE_PREFIX };
   const { metrics } = o.obs;
   const onInference = (r: { provider: string; seconds: number; images: number }) => {
     metrics.inferenceDuration.observe({ provider: r.provider }, r.seconds);
@@ -67,12 +70,12 @@ async function startWorkerRole(env: WorkerEnv, opts: StartWorkerOptions, o: Role
   for (const w of workers) {
     // The last failure of a job fails its study with the stage and the reason (invariant 8).
     failStudiesOnFinalFailure(w, deps);
-    w.on('error', (err) => logger.error({ queue: w.name, err: err.message }, 'worker error'));
+    w.on('error', (err) => redisErrors(`worker:${w.name}`, { queue: w.name, err: err.message }, 'worker error'));
   }
   const modelLabels = { model: model.card.name, version: model.card.version, provider: model.provider, placeholder: String(model.placeholder) };
   metrics.modelInfo.set(modelLabels, 1);
   o.track(() => metrics.modelInfo.remove(modelLabels));
-  o.track(o.obs.addReadinessCheck('worker.postgres', () => checkDatabase(db)));
+  o.track(o.obs.addReadinessCheck('worker.postgres', () => probeDatabase(db)));
   o.track(o.obs.addReadinessCheck('worker.redis', () => producer.ping()));
   o.track(
     o.obs.addReadinessCheck('worker.model', async () => {
@@ -86,8 +89,10 @@ async function startWorkerRole(env: WorkerEnv, opts: StartWorkerOptions, o: Role
   return {
     model,
     async stop() {
-      await Promise.all(workers.map((w) => w.close()));
-      await closePipelineQueues(queues);
+      // Graceful first (running jobs finish); forced when Redis is gone and close() would never resolve.
+      const closed = await closeWorkers(workers, 5_000);
+      if (closed === 'forced') logger.warn('workers force-closed (Redis unreachable or jobs still running); their jobs will be retried');
+      await closeWithin(() => closePipelineQueues(queues), 2_000);
       ctx.connection.disconnect();
       producer.disconnect();
       await model.dispose();

@@ -27,6 +27,7 @@ describe('writer env', () => {
     };
     expect(bad({ LDH_DESTINATIONS: 'a=A@h:1?tls&cert=/c.pem' })).toContain('cert and key go together');
     expect(bad({ LDH_DESTINATIONS: 'a=A@h:1?verify=no' })).toContain('bad destination option "verify=no"');
+    expect(bad({ LDH_DESTINATIONS: 'a=A@h:1?ca=/ca.pem' })).toContain('ca, cert and key need tls');
     expect(bad({ LDH_DESTINATIONS: 'a=A@h:1,a=B@h:2' })).toContain('listed twice');
     expect(bad({ LDH_DELIVERY_GIVE_UP_AFTER: 'forever' })).toContain('LDH_DELIVERY_GIVE_UP_AFTER: bad duration "forever"');
     expect(bad({ LDH_DELIVERY_BACKOFF_BASE_MS: '10000', LDH_DELIVERY_BACKOFF_MAX_MS: '5000' })).toContain('LDH_DELIVERY_BACKOFF_MAX_MS: must be at least LDH_DELIVERY_BACKOFF_BASE_MS');

@@ -29,9 +29,13 @@ const destinations = z.string().transform((v, ctx) => {
         return z.NEVER;
       }
     }
-    if ((opts.ca || opts.cert || opts.key) && !opts.tls) opts.tls = true;
+    // TLS is all or nothing: a CA, certificate or key without `tls` is a half-written option, not plain TCP.
+    if ((opts.ca || opts.cert || opts.key) && !opts.tls) {
+      ctx.addIssue({ code: 'custom', message: `destination "${m[1]}": ca, cert and key need tls (write ?tls&ca=PATH...)` });
+      return z.NEVER;
+    }
     if (Boolean(opts.cert) !== Boolean(opts.key)) {
-      ctx.addIssue({ code: 'custom', message: `destination "${m[1]}": cert and key go together` });
+      ctx.addIssue({ code: 'custom', message: `destination "${m[1]}": cert and key go together (TLS client authentication needs both)` });
       return z.NEVER;
     }
     if (out.some((o) => o.name === m[1])) {

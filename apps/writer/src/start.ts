@@ -1,9 +1,9 @@
 import os from 'node:os';
-import { createLogger, type Logger } from '@ldh/config';
-import { checkDatabase, countStudiesByState, createDb, syncDestinations, type Db } from '@ldh/db';
+import { createLogger, rateLimitedLog, type Logger } from '@ldh/config';
+import { probeDatabase, countStudiesByState, createDb, syncDestinations, type Db } from '@ldh/db';
 import { startRoleObservability, type Observability, type RoleObservability } from '@ldh/observability';
 import { closePipelineQueues, createPipelineQueues, failStudiesOnFinalFailure, runReportJob, startDeliveryScheduler, type DeliveryScheduler } from '@ldh/pipeline';
-import { createContractWorker, createRedis, reportJob, type Worker } from '@ldh/queue';
+import { closeWithin, closeWorkers, createContractWorker, createRedis, reportJob, type Worker } from '@ldh/queue';
 import { createInstanceStore } from '@ldh/storage';
 import type { WriterEnv } from './env.js';
 
@@ -46,17 +46,20 @@ async function startWriterRole(env: WriterEnv, opts: StartWriterOptions, o: Role
     if (sync.disabled.length > 0) logger.warn({ disabled: sync.disabled }, 'destinations no longer configured were disabled (their pending deliveries are kept, not sent)');
   }
   const store = await createInstanceStore({ rootDir: env.LDH_STORAGE_DIR, minFreeBytes: 0 });
-  const producer = createRedis(env.REDIS_URL);
+  // Redis trouble is one rate-limited line per 30 s, not one per reconnect attempt per connection.
+  const redisErrors = rateLimitedLog(logger);
+  const onError = (err: Error) => redisErrors('redis', { err: err.message }, 'redis connection error (reconnecting with backoff)');
+  const producer = createRedis(env.REDIS_URL, { onError });
   const queues = createPipelineQueues({ connection: producer, prefix: env.LDH_QUEUE_PREFIX });
   const deps = { db, store, queues, logger, actor };
-  const ctx = { connection: createRedis(env.REDIS_URL, { forWorker: true }), prefix: env.LDH_QUEUE_PREFIX };
+  const ctx = { connection: createRedis(env.REDIS_URL, { forWorker: true, onError }), prefix: env.LDH_QUEUE_PREFIX };
   const workers: Worker[] = [
     createContractWorker(reportJob, ctx, o.obs.timeJob(reportJob.queue, (p) => runReportJob(p, { ...deps, identity: { manufacturer: env.LDH_MANUFACTURER, softwareVersion: SOFTWARE_VERSION }, scSummary: env.LDH_SC_SUMMARY })), { concurrency: 2 }),
   ];
   for (const w of workers) {
     // The last failure of a job fails its study with the stage and the reason (invariant 8).
     failStudiesOnFinalFailure(w, deps);
-    w.on('error', (err) => logger.error({ queue: w.name, err: err.message }, 'worker error'));
+    w.on('error', (err) => redisErrors(`worker:${w.name}`, { queue: w.name, err: err.message }, 'worker error'));
   }
   const deliveries = startDeliveryScheduler({
     db,
@@ -74,7 +77,7 @@ async function startWriterRole(env: WriterEnv, opts: StartWriterOptions, o: Role
       if (reason) o.obs.metrics.deliveryFailures.inc({ destination, reason });
     },
   });
-  o.track(o.obs.addReadinessCheck('writer.postgres', () => checkDatabase(db)));
+  o.track(o.obs.addReadinessCheck('writer.postgres', () => probeDatabase(db)));
   o.track(o.obs.addReadinessCheck('writer.redis', () => producer.ping()));
   o.track(o.obs.addQueues(Object.values(queues).map((q) => q.queue)));
   o.track(o.obs.addStudiesSource(() => countStudiesByState(db)));
@@ -85,8 +88,10 @@ async function startWriterRole(env: WriterEnv, opts: StartWriterOptions, o: Role
     deliveries,
     async stop() {
       await deliveries.stop();
-      await Promise.all(workers.map((w) => w.close()));
-      await closePipelineQueues(queues);
+      // Graceful first (running jobs finish); forced when Redis is gone and close() would never resolve.
+      const closed = await closeWorkers(workers, 5_000);
+      if (closed === 'forced') logger.warn('workers force-closed (Redis unreachable or jobs still running); their jobs will be retried');
+      await closeWithin(() => closePipelineQueues(queues), 2_000);
       ctx.connection.disconnect();
       producer.disconnect();
       if (!opts.db) await db.$disconnect();

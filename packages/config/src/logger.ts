@@ -39,3 +39,27 @@ export function createLogger(name: string, options: LoggerOptions = {}, destinat
 }
 
 export type { Logger } from 'pino';
+
+/** A log call that repeats at most once per interval per key (the rest are counted, not written). */
+export type RateLimitedLog = (key: string, obj: Record<string, unknown>, msg: string) => void;
+
+/**
+ * Rate-limit a recurring failure (Redis refusing connections, a worker's reconnect loop): the
+ * first occurrence of each key is logged at once, then at most one line per `intervalMs` that
+ * says how many were suppressed in between. One clear line instead of a flood.
+ */
+export function rateLimitedLog(logger: Logger, opts: { intervalMs?: number; level?: 'warn' | 'error' } = {}): RateLimitedLog {
+  const intervalMs = opts.intervalMs ?? 30_000;
+  const level = opts.level ?? 'warn';
+  const seen = new Map<string, { at: number; suppressed: number }>();
+  return (key, obj, msg) => {
+    const now = Date.now();
+    const s = seen.get(key);
+    if (s && now - s.at < intervalMs) {
+      s.suppressed += 1;
+      return;
+    }
+    logger[level]({ ...obj, ...(s && s.suppressed > 0 ? { suppressed: s.suppressed, sinceMs: now - s.at } : {}) }, msg);
+    seen.set(key, { at: now, suppressed: 0 });
+  };
+}

@@ -2,7 +2,7 @@ import type { Db } from './client.js';
 import { StudyState } from './generated/prisma/enums.js';
 
 /** Readiness: one round trip on the role's own pool (throws when Postgres does not answer). */
-export async function checkDatabase(db: Db): Promise<void> {
+export async function probeDatabase(db: Db): Promise<void> {
   await db.$queryRaw`SELECT 1`;
 }
 

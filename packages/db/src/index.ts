@@ -1,6 +1,6 @@
 export { createDb, type Db, type Tx } from './client.js';
 export { migrateDeploy, repoRoot } from './migrate.js';
-export { checkDatabase, countStudiesByState } from './health.js';
+export { probeDatabase, countStudiesByState } from './health.js';
 export { appendAudit, listStudyAudit, type AuditInput } from './audit.js';
 export { StateConflictError, NotFoundError } from './errors.js';
 export {
@@ -62,3 +62,4 @@ export {
   type HeaderFailure,
   type StudyWithRouting,
 } from './routing-decisions.js';
+export { checkDatabase, createDatabaseOf, dropDatabaseOf, databaseName, committedMigrations, type DatabaseReadiness } from './readiness.js';

@@ -5,14 +5,45 @@ import type { JobContract } from './contracts.js';
 
 /**
  * One ioredis connection per role. BullMQ workers need `maxRetriesPerRequest: null` so a Redis
- * blip blocks and resumes instead of failing jobs.
+ * blip blocks and resumes instead of failing jobs. Reconnects back off exponentially (to 10 s);
+ * connection errors go to `onError` (the role's rate-limited log), never to ioredis' own
+ * "Unhandled error event" stack trace on stderr.
  */
-export function createRedis(url: string, opts: { forWorker?: boolean } = {}): Redis {
-  return new Redis(url, {
+export function createRedis(url: string, opts: { forWorker?: boolean; onError?: (err: Error) => void } = {}): Redis {
+  const redis = new Redis(url, {
     maxRetriesPerRequest: opts.forWorker ? null : 3,
     enableReadyCheck: true,
     lazyConnect: false,
+    retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 10), 10_000),
   });
+  redis.on('error', opts.onError ?? (() => undefined));
+  return redis;
+}
+
+/**
+ * Close BullMQ workers within `graceMs`: a graceful close waits for the running jobs, but with
+ * Redis down it never resolves, so after the grace period the workers are force-closed (their
+ * jobs become stalled and are retried by whichever worker runs next) and their connections dropped.
+ */
+export async function closeWorkers(workers: Worker[], graceMs = 5_000): Promise<'graceful' | 'forced'> {
+  let timer: NodeJS.Timeout | undefined;
+  const graceful = Promise.all(workers.map((w) => w.close())).then(() => 'graceful' as const);
+  const timeout = new Promise<'forced'>((resolve) => (timer = setTimeout(() => resolve('forced'), graceMs)));
+  const outcome = await Promise.race([graceful.catch(() => 'forced' as const), timeout]);
+  clearTimeout(timer);
+  if (outcome === 'forced') {
+    await Promise.race([Promise.allSettled(workers.map((w) => w.close(true))), new Promise((r) => setTimeout(r, 1_000))]);
+    for (const w of workers) void w.disconnect().catch(() => undefined);
+  }
+  return outcome;
+}
+
+/** Run `close` but give up after `ms` (closing a queue waits on a Redis that may be gone). */
+export async function closeWithin(close: () => Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const done = await Promise.race([close().then(() => true, () => true), new Promise<false>((r) => (timer = setTimeout(() => r(false), ms)))]);
+  clearTimeout(timer);
+  return done;
 }
 
 export interface QueueContext {
@@ -28,6 +59,9 @@ export class ContractQueue<S extends z.ZodType> {
     ctx: QueueContext,
   ) {
     this.queue = new Queue(contract.queue, { connection: ctx.connection, prefix: ctx.prefix, defaultJobOptions: contract.defaults });
+    // Connection errors are reported (rate-limited) by the connection's owner (createRedis onError);
+    // without a listener here BullMQ re-emits them as unhandled 'error' events.
+    this.queue.on('error', () => undefined);
   }
 
   /** Enqueue; `jobId` makes it idempotent (BullMQ ignores a second add with a live id). */
@@ -88,4 +122,26 @@ export async function pingRedis(url: string, timeoutMs = 2_000): Promise<boolean
   } finally {
     r.disconnect();
   }
+}
+
+/**
+ * Delete every key under `prefix:` (a finished demo's or test's queues) with SCAN, never KEYS,
+ * so a shared Redis is left as it was found. Returns how many keys were deleted.
+ */
+export async function deletePrefixKeys(url: string, prefix: string): Promise<number> {
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) throw new Error(`refusing to delete keys of prefix "${prefix}"`);
+  const r = new Redis(url, { maxRetriesPerRequest: 1 });
+  r.on('error', () => undefined);
+  let deleted = 0;
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await r.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) deleted += await r.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    r.disconnect();
+  }
+  return deleted;
 }

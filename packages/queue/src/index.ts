@@ -13,7 +13,7 @@ export {
   type ReportPayload,
   type DeliveryPayload,
 } from './contracts.js';
-export { createRedis, pingRedis, ContractQueue, createContractWorker, isFinalAttempt, LIVE_JOB_STATES, type QueueContext } from './factory.js';
+export { createRedis, closeWorkers, closeWithin, deletePrefixKeys, pingRedis, ContractQueue, createContractWorker, isFinalAttempt, LIVE_JOB_STATES, type QueueContext } from './factory.js';
 export { UnrecoverableError, InvalidPayloadError } from './errors.js';
 export { DelayedError } from 'bullmq';
 export type { Job, Worker, Queue } from 'bullmq';

@@ -68,8 +68,9 @@ function normalizeIp(ip: string | undefined): string {
  * README for the crash argument). Bad input gets a failure status or an abort; the listener keeps serving.
  */
 export function createStoreScp(opts: StoreScpOptions): StoreScp {
-  // dcmjs-dimse logs every PDU at trace level by default; we log what matters ourselves.
-  quietDimseLogs();
+  // dcmjs-dimse logs every PDU at trace level by default; we log what matters ourselves, and
+  // what it still logs (warn and above) goes through our logger as JSON.
+  quietDimseLogs(opts.logger);
   skipUnloggedAssociationDumps();
   const log = opts.logger.child({ component: 'store-scp', aeTitle: opts.aeTitle });
   const metrics = opts.metrics ?? createScpMetrics();
