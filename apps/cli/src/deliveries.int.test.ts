@@ -44,10 +44,11 @@ describe('ldh deliveries / ldh studies list', () => {
   it('lists dead deliveries with their reason, as text and JSON', () => {
     const text = ldh(['deliveries', 'list', '--state', 'dead']);
     expect(text.status, text.stderr).toBe(0);
-    expect(text.stdout).toContain(`${deadId}  dead      pacs  attempts 1`);
+    expect(text.stdout).toContain(`${deadId}  dead      dicom pacs  attempts 1`);
     expect(text.stdout).toContain('last error: association rejected by PACS: rejected-permanent (permanent)');
-    const json = JSON.parse(ldh(['deliveries', 'list', '--state', 'dead', '--json']).stdout) as Array<{ id: string; studyState: string }>;
-    expect(json.map((d) => [d.id, d.studyState])).toEqual([[deadId, 'delivery_failed']]);
+    const json = JSON.parse(ldh(['deliveries', 'list', '--state', 'dead', '--json']).stdout) as Array<{ id: string; studyState: string; kind: string }>;
+    expect(json.map((d) => [d.id, d.studyState, d.kind])).toEqual([[deadId, 'delivery_failed', 'dicom']]);
+    expect(ldh(['deliveries', 'list', '--kind', 'hl7']).stdout).toBe('no deliveries\n');
     expect(ldh(['deliveries', 'list', '--state', 'bogus']).status).not.toBe(0);
   });
 
@@ -63,7 +64,7 @@ describe('ldh deliveries / ldh studies list', () => {
     expect(bad.stderr).toContain('give delivery ids or --all-dead');
     const r = ldh(['deliveries', 'replay', '--all-dead', '--destination', 'pacs', '--operator', 'bob']);
     expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toContain(`replayed 1\n  ${deadId}  pacs  study ${studyUid}`);
+    expect(r.stdout).toContain(`replayed 1\n  ${deadId}  dicom pacs  study ${studyUid}`);
     expect((await db.delivery.findUniqueOrThrow({ where: { id: deadId } })).state).toBe('pending');
     expect((await db.study.findUniqueOrThrow({ where: { studyInstanceUid: studyUid } })).state).toBe('delivering');
     const audit = await listStudyAudit(db, studyUid);

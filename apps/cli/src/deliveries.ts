@@ -1,5 +1,5 @@
 /**
- * `ldh deliveries list [--state S] [--destination NAME] [--json]` and
+ * `ldh deliveries list [--state S] [--destination NAME] [--kind K] [--json]` and
  * `ldh deliveries replay <id...> | --all-dead [--destination NAME] [--operator NAME]`: the
  * delivery outbox from the database (DATABASE_URL), over the @ldh/ops service API.
  */
@@ -7,8 +7,8 @@ import os from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
 import { envFields, parseEnv } from '@ldh/config';
-import { createDb, type DeliveryState, type ReplayResult } from '@ldh/db';
-import { DELIVERY_STATES, listDeliveries, replay, type DeliveryListItem } from '@ldh/ops';
+import { createDb, type DeliveryKind, type DeliveryState, type ReplayResult } from '@ldh/db';
+import { DELIVERY_KINDS, DELIVERY_STATES, listDeliveries, replay, type DeliveryListItem } from '@ldh/ops';
 
 const dbEnvSchema = z.object({ DATABASE_URL: envFields.databaseUrl });
 
@@ -26,13 +26,13 @@ export function formatDeliveries(items: DeliveryListItem[]): string {
   const lines = items.map((d) => {
     const when = d.state === 'delivered' ? `delivered ${d.deliveredAt}` : d.nextAttemptAt ? `next ${d.nextAttemptAt}` : '';
     const dest = `${d.destination}${d.destinationEnabled ? '' : ' (disabled)'}`;
-    return [`${d.id}  ${d.state.padEnd(9)} ${dest}  attempts ${d.attempts}  ${when}`.trimEnd(), `    study ${d.studyInstanceUid} (${d.studyState}), report v${d.reportVersion}`, ...(d.lastError ? [`    last error: ${d.lastError}`] : [])].join('\n');
+    return [`${d.id}  ${d.state.padEnd(9)} ${d.kind.padEnd(5)} ${dest}  attempts ${d.attempts}  ${when}`.trimEnd(), `    study ${d.studyInstanceUid} (${d.studyState}), report v${d.reportVersion}`, ...(d.lastError ? [`    last error: ${d.lastError}`] : [])].join('\n');
   });
   return `${lines.join('\n')}\n`;
 }
 
 export function formatReplay(r: ReplayResult): string {
-  const lines = [`replayed ${r.replayed.length}`, ...r.replayed.map((d) => `  ${d.id}  ${d.destination}  study ${d.studyInstanceUid}`)];
+  const lines = [`replayed ${r.replayed.length}`, ...r.replayed.map((d) => `  ${d.id}  ${d.kind.padEnd(5)} ${d.destination}  study ${d.studyInstanceUid}`)];
   if (r.skipped.length > 0) lines.push(`skipped ${r.skipped.length}`, ...r.skipped.map((s) => `  ${s.id}: ${s.reason}`));
   return `${lines.join('\n')}\n`;
 }
@@ -63,10 +63,11 @@ export function deliveriesCommand(env: Record<string, string | undefined>): Comm
     .description('deliveries, newest first')
     .addOption(new Option('--state <state>', 'only this state').choices(DELIVERY_STATES))
     .option('--destination <name>', 'only this destination')
+    .addOption(new Option('--kind <kind>', 'only this kind (dicom = SR/KOS, sc, hl7, fhir)').choices(DELIVERY_KINDS))
     .option('--limit <n>', 'at most n rows', positive('--limit'), 100)
     .option('--json', 'print JSON', false)
-    .action(async (opts: { state?: DeliveryState; destination?: string; limit: number; json: boolean }) => {
-      const items = await withDb(env, (db) => listDeliveries(db, { ...(opts.state ? { state: opts.state } : {}), ...(opts.destination ? { destination: opts.destination } : {}), limit: opts.limit }));
+    .action(async (opts: { state?: DeliveryState; destination?: string; kind?: DeliveryKind; limit: number; json: boolean }) => {
+      const items = await withDb(env, (db) => listDeliveries(db, { ...(opts.state ? { state: opts.state } : {}), ...(opts.kind ? { kind: opts.kind } : {}), ...(opts.destination ? { destination: opts.destination } : {}), limit: opts.limit }));
       process.stdout.write(opts.json ? `${JSON.stringify(items, null, 2)}\n` : formatDeliveries(items));
     });
   cmd

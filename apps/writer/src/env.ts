@@ -1,31 +1,43 @@
 import { z } from 'zod';
 import { defaults, envFields, parseEnv, serviceEnvShape } from '@ldh/config';
+import { fhirDestinations, hl7Destinations } from './worklist-env.js';
 
 const DESTINATION = /^([A-Za-z0-9_.-]{1,64})=([\x20-\x5b\x5d-\x7e]{1,16})@([^:@\s?]+):(\d{1,5})(?:\?(.*))?$/;
 
+const SENDABLE = ['sr', 'kos', 'sc'];
+
 /**
- * Destinations as "NAME=AET@host:port[?tls[&ca=PATH][&cert=PATH][&key=PATH]]" (comma separated),
+ * Destinations as "NAME=AET@host:port[?tls[&ca=PATH][&cert=PATH][&key=PATH]][&send=sr+kos+sc]" (comma separated),
  * e.g. "PACS=ORTHANC@10.0.0.5:4242,ARCHIVE=ARCH@10.0.0.6:2762?tls&ca=/etc/ldh/ca.pem". `tls`
  * turns TLS on (the peer certificate is verified against `ca`, or the system CAs); `cert` and
  * `key` are the client certificate and key (PEM) when the PACS requires one. They are synced
- * into the Destination table at start-up; a destination no longer listed is disabled.
+ * into the Destination table at start-up; a destination no longer listed is disabled. `send` picks
+ * what the destination receives, joined with "+" (default sr+kos; sc = the Secondary Capture summary).
  */
 const destinations = z.string().transform((v, ctx) => {
-  const out: Array<{ name: string; aeTitle: string; host: string; port: number; tls: boolean; tlsCaPath: string | null; tlsCertPath: string | null; tlsKeyPath: string | null }> = [];
+  const out: Array<{ name: string; aeTitle: string; host: string; port: number; tls: boolean; tlsCaPath: string | null; tlsCertPath: string | null; tlsKeyPath: string | null; sends: string[] }> = [];
   for (const token of v.split(',').map((t) => t.trim()).filter(Boolean)) {
     const m = DESTINATION.exec(token);
     if (!m || Number(m[4]) > 65535) {
       ctx.addIssue({ code: 'custom', message: `bad destination "${token}" (expected NAME=AET@host:port[?tls&ca=PATH&cert=PATH&key=PATH])` });
       return z.NEVER;
     }
-    const opts = { tls: false, ca: null as string | null, cert: null as string | null, key: null as string | null };
+    const opts = { tls: false, ca: null as string | null, cert: null as string | null, key: null as string | null, send: ['sr', 'kos'] };
     for (const part of (m[5] ?? '').split('&').filter(Boolean)) {
       const [k, ...rest] = part.split('=');
       const val = rest.join('=');
       if (k === 'tls' && rest.length === 0) opts.tls = true;
       else if ((k === 'ca' || k === 'cert' || k === 'key') && val) opts[k] = val;
-      else {
-        ctx.addIssue({ code: 'custom', message: `bad destination option "${part}" in "${m[1]}" (expected tls, ca=PATH, cert=PATH or key=PATH)` });
+      else if (k === 'send' && val) {
+        const kinds = val.split('+').map((x) => x.trim());
+        const bad = kinds.filter((x) => !SENDABLE.includes(x));
+        if (bad.length > 0 || new Set(kinds).size !== kinds.length) {
+          ctx.addIssue({ code: 'custom', message: `bad send "${val}" in destination "${m[1]}" (expected sr, kos and/or sc joined with +, e.g. send=sr+kos+sc)` });
+          return z.NEVER;
+        }
+        opts.send = kinds;
+      } else {
+        ctx.addIssue({ code: 'custom', message: `bad destination option "${part}" in "${m[1]}" (expected tls, ca=PATH, cert=PATH, key=PATH or send=sr+kos+sc)` });
         return z.NEVER;
       }
     }
@@ -42,7 +54,7 @@ const destinations = z.string().transform((v, ctx) => {
       ctx.addIssue({ code: 'custom', message: `destination "${m[1]}" is listed twice` });
       return z.NEVER;
     }
-    out.push({ name: m[1]!, aeTitle: m[2]!, host: m[3]!, port: Number(m[4]), tls: opts.tls, tlsCaPath: opts.ca, tlsCertPath: opts.cert, tlsKeyPath: opts.key });
+    out.push({ name: m[1]!, aeTitle: m[2]!, host: m[3]!, port: Number(m[4]), tls: opts.tls, tlsCaPath: opts.ca, tlsCertPath: opts.cert, tlsKeyPath: opts.key, sends: opts.send });
   }
   return out;
 });
@@ -66,6 +78,8 @@ export const writerEnvSchema = z
     ...serviceEnvShape,
     LDH_AE_TITLE: envFields.aeTitle.default(defaults.aeTitle),
     LDH_DESTINATIONS: destinations.optional(),
+    LDH_HL7_DESTINATIONS: hl7Destinations.optional(),
+    LDH_FHIR_DESTINATIONS: fhirDestinations.optional(),
     LDH_MANUFACTURER: z.string().max(64).default('LDH triage research prototype'),
     LDH_DELIVERY_TIMEOUT_MS: envFields.positiveInt.default(30_000),
     LDH_DELIVERY_BACKOFF_BASE_MS: envFields.positiveInt.default(5_000),
@@ -81,6 +95,15 @@ export const writerEnvSchema = z
       .transform((v) => v === '1'),
   })
   .superRefine((e, ctx) => {
+    // One namespace of destination names across the three lists (a name is a Destination row).
+    const seen = new Map<string, string>();
+    for (const [variable, list] of [['LDH_DESTINATIONS', e.LDH_DESTINATIONS], ['LDH_HL7_DESTINATIONS', e.LDH_HL7_DESTINATIONS], ['LDH_FHIR_DESTINATIONS', e.LDH_FHIR_DESTINATIONS]] as const) {
+      for (const d of list ?? []) {
+        const other = seen.get(d.name);
+        if (other) ctx.addIssue({ code: 'custom', path: [variable], message: `destination "${d.name}" is also in ${other}` });
+        seen.set(d.name, variable);
+      }
+    }
     if (e.LDH_DELIVERY_BACKOFF_MAX_MS < e.LDH_DELIVERY_BACKOFF_BASE_MS) {
       ctx.addIssue({ code: 'custom', path: ['LDH_DELIVERY_BACKOFF_MAX_MS'], message: `must be at least LDH_DELIVERY_BACKOFF_BASE_MS (${e.LDH_DELIVERY_BACKOFF_BASE_MS})` });
     }

@@ -25,7 +25,8 @@ export interface StartWriterOptions {
 /**
  * Start the writer role: the report queue (SR + KOS + outbox rows) and the delivery scheduler,
  * which sends the outbox rows from Postgres (no Redis involved: a Redis loss cannot lose one).
- * When LDH_DESTINATIONS is set, destinations not in it are disabled (audited).
+ * When any of LDH_DESTINATIONS / LDH_HL7_DESTINATIONS / LDH_FHIR_DESTINATIONS is set, destinations
+ * in none of them are disabled (audited).
  */
 export async function startWriter(env: WriterEnv, opts: StartWriterOptions = {}): Promise<RunningWriter> {
   const o = await startRoleObservability('writer', opts.observability, { host: env.LDH_HTTP_HOST, port: env.LDH_HTTP_PORT });
@@ -41,8 +42,9 @@ async function startWriterRole(env: WriterEnv, opts: StartWriterOptions, o: Role
   const logger = opts.logger ?? createLogger('ldh-writer', { level: env.LOG_LEVEL });
   const actor = `writer@${os.hostname()}:${process.pid}`;
   const db = opts.db ?? createDb(env.DATABASE_URL);
-  if (env.LDH_DESTINATIONS) {
-    const sync = await syncDestinations(db, env.LDH_DESTINATIONS, actor);
+  const configured = [...(env.LDH_DESTINATIONS ?? []), ...(env.LDH_HL7_DESTINATIONS ?? []), ...(env.LDH_FHIR_DESTINATIONS ?? [])];
+  if (env.LDH_DESTINATIONS || env.LDH_HL7_DESTINATIONS || env.LDH_FHIR_DESTINATIONS) {
+    const sync = await syncDestinations(db, configured, actor);
     if (sync.disabled.length > 0) logger.warn({ disabled: sync.disabled }, 'destinations no longer configured were disabled (their pending deliveries are kept, not sent)');
   }
   const store = await createInstanceStore({ rootDir: env.LDH_STORAGE_DIR, minFreeBytes: 0 });
@@ -68,6 +70,7 @@ async function startWriterRole(env: WriterEnv, opts: StartWriterOptions, o: Role
     actor,
     callingAeTitle: env.LDH_AE_TITLE,
     timeoutMs: env.LDH_DELIVERY_TIMEOUT_MS,
+    manufacturer: env.LDH_MANUFACTURER,
     backoff: { baseMs: env.LDH_DELIVERY_BACKOFF_BASE_MS, maxMs: env.LDH_DELIVERY_BACKOFF_MAX_MS, giveUpAfterMs: env.LDH_DELIVERY_GIVE_UP_AFTER },
     pollMs: env.LDH_DELIVERY_POLL_MS,
     leaseMs: env.LDH_DELIVERY_LEASE_MS,
@@ -83,7 +86,7 @@ async function startWriterRole(env: WriterEnv, opts: StartWriterOptions, o: Role
   o.track(o.obs.addStudiesSource(() => countStudiesByState(db)));
   o.track(o.obs.addStorageDir(env.LDH_STORAGE_DIR));
   o.started();
-  logger.info({ destinations: (env.LDH_DESTINATIONS ?? []).map((d) => d.name) }, 'writer started');
+  logger.info({ destinations: configured.map((d) => `${d.name} (${'protocol' in d ? d.protocol : 'dicom'})`) }, 'writer started');
   return {
     deliveries,
     async stop() {

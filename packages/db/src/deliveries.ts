@@ -1,4 +1,5 @@
 import type { Db, Tx } from './client.js';
+import { Prisma, type DeliveryKind, type DestinationProtocol } from './generated/prisma/client.js';
 import { appendAudit } from './audit.js';
 import { transitionStudy } from './studies.js';
 
@@ -60,16 +61,32 @@ export async function claimDueDeliveries(db: Db, args: { destinationId: string; 
 
 /** A claimed delivery with what the sender needs: files, destination (with TLS paths), clocks. */
 export async function loadDeliveryForSend(db: Db, deliveryId: string) {
+  // The whole report row: optional artefacts added later (e.g. a Secondary Capture's storage key) come with it.
   return db.delivery.findUniqueOrThrow({
     where: { id: deliveryId },
-    include: { destination: true, report: { select: { id: true, srStorageKey: true, kosStorageKey: true, study: { select: { id: true, studyInstanceUid: true } } } } },
+    include: { destination: true, report: { include: { study: { select: { id: true, studyInstanceUid: true } } } } },
   });
+}
+
+/**
+ * The outbox rows a destination gets for each report: DICOM → `dicom` (SR and/or KOS, one
+ * association) when it sends sr or kos, and `sc` when it sends sc; HL7 → `hl7`; FHIR → `fhir`.
+ */
+export function deliveryKindsFor(d: { protocol: DestinationProtocol; sends: readonly string[] }): DeliveryKind[] {
+  if (d.protocol === 'hl7') return ['hl7'];
+  if (d.protocol === 'fhir') return ['fhir'];
+  const kinds: DeliveryKind[] = [];
+  if (d.sends.includes('sr') || d.sends.includes('kos')) kinds.push('dicom');
+  if (d.sends.includes('sc')) kinds.push('sc');
+  return kinds;
 }
 
 export type DeliveryOutcome =
   | { outcome: 'delivered' }
   | { outcome: 'failed'; error: string; status?: number | null; nextAttemptAt: Date }
-  | { outcome: 'dead'; error: string; status?: number | null };
+  | { outcome: 'dead'; error: string; status?: number | null }
+  /** Nothing to send for this kind (e.g. no Secondary Capture was written): settled, not an error. */
+  | { outcome: 'not_applicable'; reason: string };
 
 /**
  * Record the outcome of a send by the claimant `owner`, with its audit event, and settle the
@@ -89,8 +106,8 @@ export async function recordDeliveryOutcome(
         attempts: { increment: 1 },
         claimedAt: null,
         claimedBy: null,
-        lastError: args.outcome === 'delivered' ? null : args.error,
-        lastStatus: args.outcome === 'delivered' ? null : (args.status ?? null),
+        lastError: args.outcome === 'delivered' ? null : args.outcome === 'not_applicable' ? args.reason : args.error,
+        lastStatus: args.outcome === 'delivered' || args.outcome === 'not_applicable' ? null : (args.status ?? null),
         deliveredAt: args.outcome === 'delivered' ? now : null,
         ...(args.outcome === 'failed' ? { nextAttemptAt: args.nextAttemptAt } : {}),
       },
@@ -105,10 +122,12 @@ export async function recordDeliveryOutcome(
       actor: args.actor,
       details: {
         destination: d.destination.name,
-        aeTitle: d.destination.aeTitle,
+        kind: d.kind,
+        ...(d.destination.aeTitle ? { aeTitle: d.destination.aeTitle } : {}),
         attempt: d.attempts,
         durationMs: args.durationMs,
-        ...(args.outcome !== 'delivered' ? { error: args.error, status: args.status ?? null } : {}),
+        ...(args.outcome === 'failed' || args.outcome === 'dead' ? { error: args.error, status: args.status ?? null } : {}),
+        ...(args.outcome === 'not_applicable' ? { reason: args.reason } : {}),
         ...(args.outcome === 'failed' ? { nextAttemptAt: args.nextAttemptAt.toISOString() } : {}),
       },
     });
@@ -123,6 +142,9 @@ export async function recordDeliveryOutcome(
  * study's latest report decides. Deliveries to disabled destinations do not count.
  */
 export async function settleStudyDeliveries(tx: Tx, reportId: string, actor: string): Promise<void> {
+  // Serialize the settlements of one study: two deliveries of a report finishing at once would
+  // otherwise each read the other's row as unfinished (READ COMMITTED) and neither settle the study.
+  await tx.$executeRawUnsafe(`SELECT 1 FROM "Study" s JOIN "Report" r ON r."studyId" = s.id WHERE r.id = $1::uuid FOR UPDATE OF s`, reportId);
   const report = await tx.report.findUniqueOrThrow({
     where: { id: reportId },
     include: { study: { select: { id: true, state: true } }, deliveries: { include: { destination: { select: { name: true, enabled: true } } } } },
@@ -140,12 +162,12 @@ export async function settleStudyDeliveries(tx: Tx, reportId: string, actor: str
         from: ['delivering'],
         to: 'delivery_failed',
         actor,
-        reason: `delivery to ${dead.map((d) => d.destination.name).join(', ')} is dead: ${dead[0]!.lastError ?? 'no error recorded'}`,
+        reason: `delivery to ${dead.map((d) => (d.kind === 'dicom' ? d.destination.name : `${d.destination.name} (${d.kind})`)).join(', ')} is dead: ${dead[0]!.lastError ?? 'no error recorded'}`,
         details: { reportId, dead: dead.map((d) => d.id) },
       },
       tx,
     );
-  } else if (live.every((d) => d.state === 'delivered')) {
+  } else if (live.every((d) => d.state === 'delivered' || d.state === 'not_applicable')) {
     await transitionStudy(tx as unknown as Db, { studyId: report.studyId, from: ['delivering'], to: 'done', actor, details: { reportId, delivered: live.length } }, tx);
   }
 }
@@ -153,7 +175,7 @@ export async function settleStudyDeliveries(tx: Tx, reportId: string, actor: str
 export type ReplaySelection = { ids: string[] } | { allDead: true; destination?: string };
 
 export interface ReplayResult {
-  replayed: Array<{ id: string; destination: string; studyInstanceUid: string }>;
+  replayed: Array<{ id: string; destination: string; kind: DeliveryKind; studyInstanceUid: string }>;
   skipped: Array<{ id: string; reason: string }>;
 }
 
@@ -194,9 +216,9 @@ export async function replayDeliveries(db: Db, selection: ReplaySelection, opera
         studyInstanceUid: d.report.study.studyInstanceUid,
         action: 'delivery.replayed',
         actor: operator,
-        details: { destination: d.destination.name, previousAttempts: d.attempts, previousError: d.lastError, previousStatus: d.lastStatus },
+        details: { destination: d.destination.name, kind: d.kind, previousAttempts: d.attempts, previousError: d.lastError, previousStatus: d.lastStatus },
       });
-      result.replayed.push({ id: d.id, destination: d.destination.name, studyInstanceUid: d.report.study.studyInstanceUid });
+      result.replayed.push({ id: d.id, destination: d.destination.name, kind: d.kind, studyInstanceUid: d.report.study.studyInstanceUid });
       reports.add(d.reportId);
     }
     for (const reportId of reports) {
@@ -212,13 +234,20 @@ export async function replayDeliveries(db: Db, selection: ReplaySelection, opera
 
 export interface DestinationConfig {
   name: string;
-  aeTitle: string;
+  /** Default dicom. */
+  protocol?: DestinationProtocol;
+  /** DICOM only. */
+  aeTitle?: string | null;
   host: string;
   port: number;
   tls?: boolean;
   tlsCaPath?: string | null;
   tlsCertPath?: string | null;
   tlsKeyPath?: string | null;
+  /** DICOM: subset of sr, kos, sc (default sr + kos). HL7/FHIR: ignored ([hl7] / [fhir]). */
+  sends?: string[];
+  /** HL7 / FHIR settings (no secrets: file paths only). */
+  settings?: Prisma.InputJsonValue | null;
 }
 
 /**
@@ -231,7 +260,20 @@ export async function syncDestinations(db: Db, configured: DestinationConfig[], 
     const before = await tx.destination.findMany();
     const out = { disabled: [] as string[], enabled: [] as string[] };
     for (const c of configured) {
-      const data = { aeTitle: c.aeTitle, host: c.host, port: c.port, tls: c.tls ?? false, tlsCaPath: c.tlsCaPath ?? null, tlsCertPath: c.tlsCertPath ?? null, tlsKeyPath: c.tlsKeyPath ?? null, enabled: true };
+      const protocol = c.protocol ?? 'dicom';
+      const data = {
+        protocol,
+        aeTitle: c.aeTitle ?? null,
+        host: c.host,
+        port: c.port,
+        tls: c.tls ?? false,
+        tlsCaPath: c.tlsCaPath ?? null,
+        tlsCertPath: c.tlsCertPath ?? null,
+        tlsKeyPath: c.tlsKeyPath ?? null,
+        sends: protocol === 'dicom' ? (c.sends ?? ['sr', 'kos']) : [protocol],
+        settings: c.settings ?? Prisma.DbNull,
+        enabled: true,
+      };
       const row = await tx.destination.upsert({ where: { name: c.name }, create: { name: c.name, ...data }, update: data });
       const prev = before.find((b) => b.name === c.name);
       if (prev && !prev.enabled) {
@@ -248,7 +290,7 @@ export async function syncDestinations(db: Db, configured: DestinationConfig[], 
         entityId: d.id,
         action: 'destination.disabled',
         actor,
-        details: { name: d.name, reason: 'not in LDH_DESTINATIONS', pendingKept: pending.length },
+        details: { name: d.name, reason: 'not in LDH_DESTINATIONS / LDH_HL7_DESTINATIONS / LDH_FHIR_DESTINATIONS', pendingKept: pending.length },
       });
       out.disabled.push(d.name);
       for (const reportId of new Set(pending.map((p) => p.reportId))) await settleStudyDeliveries(tx, reportId, actor);

@@ -43,13 +43,14 @@ export {
   settleStudyDeliveries,
   replayDeliveries,
   syncDestinations,
+  deliveryKindsFor,
   type ClaimedDelivery,
   type DeliveryOutcome,
   type ReplaySelection,
   type ReplayResult,
   type DestinationConfig,
 } from './deliveries.js';
-export type { StudyState, RunState, DeliveryState, Prisma } from './generated/prisma/client.js';
+export type { StudyState, RunState, DeliveryState, DeliveryKind, DestinationProtocol, Prisma } from './generated/prisma/client.js';
 export { createScratchDatabase, pingDatabase, ensureDatabase } from './testing.js';
 export { createIngestSink, type PostgresIngestSink, type IngestSinkOptions, type AssociationSummaryRecord } from './ingest-sink.js';
 export { referencedSha256s } from './store-recovery.js';

@@ -1,8 +1,10 @@
 import type { Db } from './client.js';
 import { appendAudit } from './audit.js';
+import { deliveryKindsFor } from './deliveries.js';
 
 /**
- * Persist a written report and its outbox rows (one Delivery per enabled destination) in one
+ * Persist a written report and its outbox rows (one Delivery per enabled destination and kind it
+ * receives, see deliveryKindsFor) in one
  * transaction: once this commits, a PACS outage cannot lose the report (invariant 6).
  */
 export async function createReportWithOutbox(
@@ -40,7 +42,7 @@ export async function createReportWithOutbox(
         scSopInstanceUid: args.scSopInstanceUid ?? null,
         scStorageKey: args.scStorageKey ?? null,
         version,
-        deliveries: { create: destinations.map((d) => ({ destinationId: d.id })) },
+        deliveries: { create: destinations.flatMap((d) => deliveryKindsFor(d).map((kind) => ({ destinationId: d.id, kind }))) },
       },
       include: { deliveries: true },
     });
@@ -68,10 +70,7 @@ export async function getDelivery(db: Db, deliveryId: string) {
 }
 
 /** Create or update a destination PACS by name (CLI / demo configuration). */
-export async function upsertDestination(db: Db, d: { name: string; aeTitle: string; host: string; port: number; tls?: boolean; enabled?: boolean }) {
-  return db.destination.upsert({
-    where: { name: d.name },
-    create: { name: d.name, aeTitle: d.aeTitle, host: d.host, port: d.port, tls: d.tls ?? false, enabled: d.enabled ?? true },
-    update: { aeTitle: d.aeTitle, host: d.host, port: d.port, tls: d.tls ?? false, enabled: d.enabled ?? true },
-  });
+export async function upsertDestination(db: Db, d: { name: string; aeTitle: string; host: string; port: number; tls?: boolean; enabled?: boolean; sends?: string[] }) {
+  const data = { aeTitle: d.aeTitle, host: d.host, port: d.port, tls: d.tls ?? false, enabled: d.enabled ?? true, ...(d.sends ? { sends: d.sends } : {}) };
+  return db.destination.upsert({ where: { name: d.name }, create: { name: d.name, ...data }, update: data });
 }

@@ -1,17 +1,23 @@
-import { replayDeliveries, type Db, type DeliveryState, type ReplayResult, type ReplaySelection } from '@ldh/db';
+import { replayDeliveries, type Db, type DeliveryKind, type DeliveryState, type ReplayResult, type ReplaySelection } from '@ldh/db';
 
-export const DELIVERY_STATES = ['pending', 'sending', 'delivered', 'failed', 'dead'] as const satisfies readonly DeliveryState[];
+export const DELIVERY_STATES = ['pending', 'sending', 'delivered', 'failed', 'dead', 'not_applicable'] as const satisfies readonly DeliveryState[];
+export const DELIVERY_KINDS = ['dicom', 'sc', 'hl7', 'fhir'] as const satisfies readonly DeliveryKind[];
 
 export interface ListDeliveriesFilter {
   state?: DeliveryState;
   destination?: string;
+  kind?: DeliveryKind;
   limit?: number;
 }
 
 export interface DeliveryListItem {
   id: string;
   state: DeliveryState;
+  /** dicom (SR/KOS), sc, hl7 or fhir. */
+  kind: DeliveryKind;
   destination: string;
+  /** dicom, hl7 or fhir. */
+  protocol: string;
   destinationEnabled: boolean;
   studyInstanceUid: string;
   studyState: string;
@@ -29,7 +35,7 @@ export interface DeliveryListItem {
 /** Deliveries, newest first, optionally of one state and/or destination. */
 export async function listDeliveries(db: Db, filter: ListDeliveriesFilter = {}): Promise<DeliveryListItem[]> {
   const rows = await db.delivery.findMany({
-    where: { ...(filter.state ? { state: filter.state } : {}), ...(filter.destination ? { destination: { name: filter.destination } } : {}) },
+    where: { ...(filter.state ? { state: filter.state } : {}), ...(filter.kind ? { kind: filter.kind } : {}), ...(filter.destination ? { destination: { name: filter.destination } } : {}) },
     include: { destination: true, report: { include: { study: { select: { studyInstanceUid: true, state: true } } } } },
     orderBy: { createdAt: 'desc' },
     take: filter.limit ?? 100,
@@ -37,7 +43,9 @@ export async function listDeliveries(db: Db, filter: ListDeliveriesFilter = {}):
   return rows.map((d) => ({
     id: d.id,
     state: d.state,
+    kind: d.kind,
     destination: d.destination.name,
+    protocol: d.destination.protocol,
     destinationEnabled: d.destination.enabled,
     studyInstanceUid: d.report.study.studyInstanceUid,
     studyState: d.report.study.state,

@@ -1,4 +1,4 @@
-import { getStudyWithRouting, listStudyAudit, type Db, type DeliveryState, type RunState, type StudyState, type StudyWithRouting } from '@ldh/db';
+import { getStudyWithRouting, listStudyAudit, type Db, type DeliveryKind, type DeliveryState, type RunState, type StudyState, type StudyWithRouting } from '@ldh/db';
 
 const STATES = new Set<string>(['receiving', 'settled', 'routed', 'inferring', 'reporting', 'delivering', 'done', 'skipped', 'failed', 'delivery_failed']);
 
@@ -53,6 +53,8 @@ export interface DeliveryDetail {
   reportVersion: number;
   destination: string;
   destinationEnabled: boolean;
+  /** dicom (SR/KOS), sc, hl7 or fhir. */
+  kind: DeliveryKind;
   state: DeliveryState;
   attempts: number;
   /** When the next send is due (pending/failed only). */
@@ -165,6 +167,7 @@ export async function studyDetail(db: Db, studyInstanceUid: string, now = new Da
         reportVersion: r.version,
         destination: d.destination.name,
         destinationEnabled: d.destination.enabled,
+        kind: d.kind,
         state: d.state,
         attempts: d.attempts,
         nextAttemptAt: d.state === 'pending' || d.state === 'failed' ? d.nextAttemptAt.toISOString() : null,

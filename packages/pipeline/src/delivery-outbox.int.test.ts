@@ -245,7 +245,7 @@ describe('delivery outbox', () => {
     expect(r.disabled).toEqual(['old']);
     expect((await db.destination.findUniqueOrThrow({ where: { name: 'old' } })).enabled).toBe(false);
     const audit = await db.auditEvent.findMany({ where: { entityType: 'destination', entityId: old.id } });
-    expect(audit.map((a) => [a.action, a.actor, a.details])).toEqual([['destination.disabled', 'writer-start', { name: 'old', reason: 'not in LDH_DESTINATIONS', pendingKept: 1 }]]);
+    expect(audit.map((a) => [a.action, a.actor, a.details])).toEqual([['destination.disabled', 'writer-start', { name: 'old', reason: 'not in LDH_DESTINATIONS / LDH_HL7_DESTINATIONS / LDH_FHIR_DESTINATIONS', pendingKept: 1 }]]);
     const second = await reportFor();
     expect(second.deliveries.map((d) => d.destinationId)).not.toContain(old.id);
     const s = startDeliveryScheduler(options(), { autoStart: false });

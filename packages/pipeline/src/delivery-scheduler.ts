@@ -1,10 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '@ldh/config';
 import { claimDueDeliveries, loadDeliveryForSend, recordDeliveryOutcome, type Db, type DeliveryOutcome } from '@ldh/db';
-import { classifyStoreError, classifyStoreResults, storeFiles, type StoreFailure, type StoreTarget } from '@ldh/dicom';
 import type { InstanceStore } from '@ldh/storage';
 import { nextRetry, type BackoffConfig } from './delivery-backoff.js';
+import { sendByKind } from './delivery-senders.js';
 
 export interface DeliverySchedulerOptions {
   db: Db;
@@ -13,8 +12,10 @@ export interface DeliverySchedulerOptions {
   /** Audit actor and claim owner, e.g. "writer@host:pid". */
   actor: string;
   callingAeTitle: string;
-  /** Per-association network timeout (connect, accept, each response). */
+  /** Per-association network timeout (connect, accept, each response); default ACK/HTTP timeout of HL7/FHIR destinations. */
   timeoutMs: number;
+  /** Manufacturer named with the algorithm in HL7/FHIR messages (the SR's LDH_MANUFACTURER). */
+  manufacturer?: string;
   backoff: BackoffConfig;
   /** How often due rows are looked for. */
   pollMs: number;
@@ -39,7 +40,8 @@ export interface DeliveryScheduler {
 
 /**
  * The delivery outbox sender: polls Postgres for due deliveries of each enabled destination,
- * claims them, sends the SR (then KOS) over one association, and records the outcome. Each
+ * claims them, sends each by its kind (SR/KOS over one association, SC, HL7 ORU, FHIR Bundle),
+ * and records the outcome. Each
  * destination has its own concurrency budget, so a dead or slow PACS never delays another.
  */
 export function startDeliveryScheduler(opts: DeliverySchedulerOptions, { autoStart = true } = {}): DeliveryScheduler {
@@ -104,49 +106,32 @@ export function startDeliveryScheduler(opts: DeliverySchedulerOptions, { autoSta
   };
 }
 
-async function tlsOptions(d: { tls: boolean; tlsCaPath: string | null; tlsCertPath: string | null; tlsKeyPath: string | null }): Promise<StoreTarget['tls']> {
-  if (!d.tls) return undefined;
-  const read = async (p: string | null) => (p ? readFile(p) : undefined);
-  const [ca, cert, key] = await Promise.all([read(d.tlsCaPath), read(d.tlsCertPath), read(d.tlsKeyPath)]);
-  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), rejectUnauthorized: true };
-}
-
-/** Send one claimed delivery and record what happened (delivered, failed with a retry time, or dead). */
+/** Send one claimed delivery (by its kind) and record what happened: delivered, failed with a retry time, dead, or not applicable. */
 export async function sendClaimedDelivery(opts: DeliverySchedulerOptions, deliveryId: string): Promise<DeliveryOutcome['outcome'] | 'claim-lost'> {
   const d = await loadDeliveryForSend(opts.db, deliveryId);
-  const files = [d.report.srStorageKey, ...(d.report.kosStorageKey ? [d.report.kosStorageKey] : [])].map((k) => opts.store.pathOf(k));
-  const peer = `${d.destination.name} (${d.destination.aeTitle}@${d.destination.host}:${d.destination.port}${d.destination.tls ? ', TLS' : ''})`;
   const t0 = performance.now();
-  let failure: StoreFailure | null;
-  try {
-    const tls = await tlsOptions(d.destination);
-    const results = await storeFiles(
-      { host: d.destination.host, port: d.destination.port, callingAeTitle: opts.callingAeTitle, calledAeTitle: d.destination.aeTitle, timeoutMs: opts.timeoutMs, ...(tls ? { tls } : {}) },
-      files,
-    );
-    failure = classifyStoreResults(results, peer);
-  } catch (err) {
-    failure = classifyStoreError(err);
-  }
+  const sent = await sendByKind(opts, d);
   const durationMs = Math.round(performance.now() - t0);
   const base = { deliveryId, owner: opts.actor, actor: opts.actor, durationMs };
   let outcome: DeliveryOutcome;
-  if (!failure) outcome = { outcome: 'delivered' };
-  else if (failure.permanent) outcome = { outcome: 'dead', error: failure.reason, status: failure.status ?? null };
+  if ('notApplicable' in sent) outcome = { outcome: 'not_applicable', reason: sent.notApplicable };
+  else if (sent.ok) outcome = { outcome: 'delivered' };
+  else if (sent.permanent) outcome = { outcome: 'dead', error: sent.reason, status: sent.status ?? null };
   else {
     const retry = nextRetry({ failures: d.attempts + 1, firstAttemptAt: d.firstAttemptAt ?? d.createdAt, now: new Date() }, opts.backoff);
     outcome = retry.giveUp
-      ? { outcome: 'dead', error: `gave up after ${Math.round(opts.backoff.giveUpAfterMs / 1000)} s and ${d.attempts + 1} attempts: ${failure.reason}`, status: failure.status ?? null }
-      : { outcome: 'failed', error: failure.reason, status: failure.status ?? null, nextAttemptAt: retry.nextAttemptAt };
+      ? { outcome: 'dead', error: `gave up after ${Math.round(opts.backoff.giveUpAfterMs / 1000)} s and ${d.attempts + 1} attempts: ${sent.reason}`, status: sent.status ?? null }
+      : { outcome: 'failed', error: sent.reason, status: sent.status ?? null, nextAttemptAt: retry.nextAttemptAt };
   }
   const recorded = await recordDeliveryOutcome(opts.db, { ...base, ...outcome });
-  const log = { deliveryId, destination: d.destination.name, studyInstanceUid: d.report.study.studyInstanceUid, attempt: d.attempts + 1, durationMs };
+  const log = { deliveryId, destination: d.destination.name, kind: d.kind, studyInstanceUid: d.report.study.studyInstanceUid, attempt: d.attempts + 1, durationMs };
   if (!recorded) {
     opts.logger.warn(log, 'delivery claim was taken over while sending; outcome dropped');
     return 'claim-lost';
   }
   opts.onAttempt?.({ destination: d.destination.name, outcome: outcome.outcome, ...(failure ? { reason: failure.kind } : {}) });
   if (outcome.outcome === 'delivered') opts.logger.info(log, 'delivered');
+  else if (outcome.outcome === 'not_applicable') opts.logger.info({ ...log, reason: outcome.reason }, 'delivery not applicable');
   else opts.logger.warn({ ...log, outcome: outcome.outcome, err: outcome.error, ...(outcome.outcome === 'failed' ? { nextAttemptAt: outcome.nextAttemptAt } : {}) }, 'delivery failed');
   return outcome.outcome;
 }

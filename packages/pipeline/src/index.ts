@@ -9,3 +9,4 @@ export { runReportJob, storeBytes, type ReportDeps, type WriterIdentity } from '
 export { startDeliveryScheduler, sendClaimedDelivery, type DeliveryScheduler, type DeliverySchedulerOptions } from './delivery-scheduler.js';
 export { backoffSchedule, backoffDelayMs, backoffCeilingMs, nextRetry, DEFAULT_BACKOFF, type BackoffConfig, type BackoffStep } from './delivery-backoff.js';
 export { createPipelineQueues, closePipelineQueues } from './queues.js';
+export { loadWorklistResult, levelFindings } from './worklist-input.js';
