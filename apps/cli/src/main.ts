@@ -20,8 +20,10 @@ import { createProgressBar } from './progress.js';
 import { deliveriesCommand } from './deliveries.js';
 import { studiesCommand } from './studies.js';
 import { doctorCommand } from './doctor.js';
+import { usersCommand } from './users.js';
+import { loadDashboardEnv, startDashboard } from '@ldh/dashboard';
 
-const ROLES = ['scp', 'worker', 'writer'] as const;
+const ROLES = ['scp', 'worker', 'writer', 'dashboard'] as const;
 type Role = (typeof ROLES)[number];
 
 function int(name: string, min: number, max: number) {
@@ -68,11 +70,13 @@ program
       scp: roles.includes('scp') ? loadScpEnv(process.env) : null,
       worker: roles.includes('worker') ? loadWorkerEnv(process.env) : null,
       writer: roles.includes('writer') ? loadWriterEnv(process.env) : null,
+      dashboard: roles.includes('dashboard') ? loadDashboardEnv(process.env) : null,
     };
-    const dbUrl = envs.scp?.DATABASE_URL ?? envs.worker?.DATABASE_URL ?? envs.writer?.DATABASE_URL;
+    const dbUrl = envs.scp?.DATABASE_URL ?? envs.worker?.DATABASE_URL ?? envs.writer?.DATABASE_URL ?? envs.dashboard?.DATABASE_URL;
     if (opts.migrate && dbUrl) await migrateDeploy(dbUrl);
     const stops: Array<() => Promise<void>> = [];
     // Start downstream first so the SCP never accepts work nobody will process.
+    if (envs.dashboard) stops.unshift((await startDashboard(envs.dashboard)).stop);
     if (envs.writer) stops.unshift((await startWriter(envs.writer)).stop);
     if (envs.worker) stops.unshift((await startWorker(envs.worker)).stop);
     if (envs.scp) stops.unshift((await startScp(envs.scp)).stop);
@@ -179,6 +183,7 @@ program
 program.addCommand(studiesCommand(process.env));
 program.addCommand(doctorCommand(process.env));
 program.addCommand(deliveriesCommand(process.env));
+program.addCommand(usersCommand(process.env));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof EnvError || err instanceof InvalidArgumentError || err instanceof PhantomError) {

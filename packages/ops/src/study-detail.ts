@@ -35,6 +35,8 @@ export interface InferenceRunDetail {
   finishedAt: string | null;
   /** Durations in ms as the worker measured them (decode, preprocess, inference, total). */
   timings: unknown;
+  /** Per-image scores as the worker stored them: [{ sopInstanceUid, role, probability }]. */
+  perImage: unknown;
   error: string | null;
 }
 
@@ -61,6 +63,9 @@ export interface DeliveryDetail {
   lastStatus: number | null;
   firstAttemptAt: string | null;
   deliveredAt: string | null;
+  discardedAt: string | null;
+  discardedBy: string | null;
+  discardReason: string | null;
 }
 
 /**
@@ -70,6 +75,8 @@ export interface DeliveryDetail {
 export interface StudyDetail extends Omit<StudyWithRouting, 'id'> {
   failedStage: string | null;
   lastError: string | null;
+  accessionNumber: string | null;
+  patientIdHash: string | null;
   createdAt: Date;
   updatedAt: Date;
   timeline: TimelineEntry[];
@@ -123,7 +130,7 @@ export async function studyDetail(db: Db, studyInstanceUid: string, now = new Da
   if (!view) return null;
   const { id, ...rest } = view;
   const [study, events, runs, reports] = await Promise.all([
-    db.study.findUniqueOrThrow({ where: { id }, select: { failedStage: true, lastError: true, createdAt: true, updatedAt: true } }),
+    db.study.findUniqueOrThrow({ where: { id }, select: { failedStage: true, lastError: true, accessionNumber: true, patientIdHash: true, createdAt: true, updatedAt: true } }),
     listStudyAudit(db, studyInstanceUid),
     db.inferenceRun.findMany({ where: { studyId: id }, orderBy: { createdAt: 'asc' }, include: { modelVersion: { select: { name: true, version: true, placeholder: true } } } }),
     db.report.findMany({ where: { studyId: id }, orderBy: { version: 'asc' }, include: { deliveries: { include: { destination: { select: { name: true, enabled: true } } }, orderBy: { createdAt: 'asc' } } } }),
@@ -148,6 +155,7 @@ export async function studyDetail(db: Db, studyInstanceUid: string, now = new Da
       startedAt: iso(r.startedAt),
       finishedAt: iso(r.finishedAt),
       timings: r.timings ?? null,
+      perImage: r.perImage ?? null,
       error: r.error,
     })),
     reports: reports.map((r) => ({
@@ -172,6 +180,9 @@ export async function studyDetail(db: Db, studyInstanceUid: string, now = new Da
         lastStatus: d.lastStatus,
         firstAttemptAt: iso(d.firstAttemptAt),
         deliveredAt: iso(d.deliveredAt),
+        discardedAt: iso(d.discardedAt),
+        discardedBy: d.discardedBy,
+        discardReason: d.discardReason,
       })),
     ),
   };
