@@ -232,7 +232,7 @@ describe('dashboard in Chromium', () => {
     await shot(admin, 'model');
   });
 
-  it('shows a viewer no patient names and refuses its replay with 403', async () => {
+  it('shows a viewer no patient names, refuses its replay with 403, and fits a narrow screen', async () => {
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const viewer = await ctx.newPage();
     await login(viewer, 'viewer', VIEWER_PW);
@@ -254,6 +254,16 @@ describe('dashboard in Chromium', () => {
     }, { id: deliveryId, token });
     expect(status).toBe(403);
     expect(await db.auditEvent.count({ where: { actor: 'user:viewer' } })).toBe(0);
+
+    // Narrow screen: nothing wider than the viewport (wide tables scroll inside their own box).
+    // Keyboard: the first Tab reaches the skip link.
+    await viewer.setViewportSize({ width: 390, height: 844 });
+    for (const p of ['/', '/studies', `/studies/${encodeURIComponent(second.uid)}`, '/dead-letters', '/audit']) {
+      await viewer.goto(`${dash.url}${p}`);
+      expect(await viewer.evaluate('document.documentElement.scrollWidth'), p).toBeLessThanOrEqual(390);
+    }
+    await viewer.keyboard.press('Tab');
+    expect(await viewer.evaluate('document.activeElement && document.activeElement.textContent')).toBe('Skip to content');
     await ctx.close();
   });
 });

@@ -6,7 +6,7 @@
 import { hkdfSync } from 'node:crypto';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
@@ -37,7 +37,7 @@ function safeNext(v: unknown): string {
 
 export async function buildServer(opts: ServerOptions): Promise<FastifyInstance> {
   // pino's Logger and Fastify's logger type differ only in generics: one logger, typed as Fastify's.
-  const app = Fastify({ loggerInstance: opts.logger.child({ component: 'dashboard-http' }) as unknown as FastifyBaseLogger, disableRequestLogging: true, trustProxy: false, bodyLimit: 64 * 1024 });
+  const app = Fastify({ loggerInstance: opts.logger.child({ component: 'dashboard-http' }) as unknown as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }), trustProxy: false, bodyLimit: 64 * 1024 });
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
       useDefaults: false,
