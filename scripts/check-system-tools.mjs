@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Pre-test check: the integration suites talk to real peers (dcmtk, dicom3tools, Orthanc,
+// Pre-test check: the integration suites talk to real peers (dcmtk, dicom3tools, Orthanc, Chromium,
 // Postgres, Redis, Debian's python3-torch). Install what is missing when we can (root + apt),
 // otherwise name exactly what is missing and how to get it.
 import { spawnSync } from 'node:child_process';
@@ -16,6 +16,7 @@ const tools = [
   { bin: 'dcmcjpls', pkg: 'dcmtk' },
   { bin: 'opj_compress', pkg: 'libopenjp2-tools' },
   { bin: 'ojph_compress', pkg: 'openjph-tools' }, // HTJ2K encoder/decoder for pixel-decoding tests
+  { bin: 'chromium', pkg: 'chromium' }, // the dashboard's browser test (playwright-core drives it)
 ];
 const pythonModules = [
   { mod: 'torch', pkg: 'python3-torch' },

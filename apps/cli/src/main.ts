@@ -18,6 +18,7 @@ import { deliveriesCommand } from './deliveries.js';
 import { studiesCommand } from './studies.js';
 import { doctorCommand } from './doctor.js';
 import { DEFAULT_ROLES, serve, SERVE_ROLES, StartupError, UsageError } from './serve.js';
+import { usersCommand } from './users.js';
 
 function int(name: string, min: number, max: number) {
   return (v: string) => {
@@ -161,6 +162,7 @@ program
 program.addCommand(studiesCommand(process.env));
 program.addCommand(doctorCommand(process.env));
 program.addCommand(deliveriesCommand(process.env));
+program.addCommand(usersCommand(process.env));
 
 /**
  * Exit codes (README "Exit codes"): 0 success; 1 runtime failure (a service down at the end, a

@@ -65,6 +65,10 @@ beforeAll(async () => {
     LDH_ALLOWED_PEERS: 'PACS_AE@10.0.0.5',
     LDH_DESTINATIONS: 'pacs=PACS_AE@10.0.0.5:104',
     LDH_MIN_FREE_BYTES: '0',
+    // Plain `ldh serve` includes the dashboard: its secret, and free ports for it and /metrics.
+    LDH_DASHBOARD_SECRET: randomBytes(24).toString('hex'),
+    LDH_DASHBOARD_PORT: String(await freePort()),
+    LDH_HTTP_PORT: '0',
     npm_config_yes: 'false', // never let npx offer to download a package
   };
 });
@@ -75,7 +79,8 @@ afterAll(async () => {
 });
 
 function run(line: string): { status: number | null; out: string } {
-  const r = spawnSync('sh', ['-c', line], { cwd, env, encoding: 'utf8', timeout: 180_000 });
+  // stdin is a pipe holding one line: the password `ldh users add` reads when stdin is not a terminal.
+  const r = spawnSync('sh', ['-c', line], { cwd, env, encoding: 'utf8', timeout: 180_000, input: 'readme-test-password-0123\n' });
   return { status: r.status, out: `${r.stdout}${r.stderr}` };
 }
 

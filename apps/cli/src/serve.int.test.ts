@@ -47,6 +47,7 @@ beforeAll(async () => {
   if (!o) throw new Error('Orthanc is not installed (apt-get install orthanc)');
   orthanc = o;
   scpPort = await freePort();
+  const dashboardPort = await freePort();
   serve = spawn(process.execPath, [cli, 'serve'], {
     env: {
       PATH: process.env.PATH,
@@ -62,6 +63,10 @@ beforeAll(async () => {
       LDH_HTTP_HOST: '127.0.0.1',
       LDH_HTTP_PORT: '0',
       LDH_DESTINATIONS: `orthanc=ORTHANC@127.0.0.1:${orthanc.port}`,
+      // Plain `ldh serve` includes the dashboard role: a session key and a free port for it.
+      LDH_DASHBOARD_PORT: String(dashboardPort),
+      LDH_DASHBOARD_SECRET: 'serve-int-test-session-key-0123456789abcdef',
+      LDH_DASHBOARD_SECURE_COOKIE: 'false',
       LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -12,6 +12,7 @@ import { createLogger, dedupeIssues, EnvError, envFields, parseEnv, rateLimitedL
 import { checkDatabase, createDatabaseOf, databaseName, migrateDeploy } from '@ldh/db';
 import { processObservability, startHttpServer, type Observability } from '@ldh/observability';
 import { pingRedis } from '@ldh/queue';
+import { loadDashboardEnv, startDashboard } from '@ldh/dashboard';
 import { loadScpEnv, startScp } from '@ldh/scp';
 import { loadWorkerEnv, startWorker } from '@ldh/worker';
 import { loadWriterEnv, startWriter } from '@ldh/writer';
@@ -52,11 +53,12 @@ function role<E>(r: ServeRole<E>): ServeRole<unknown> {
 export const SERVE_ROLES: ServeRole<unknown>[] = [
   role({ name: 'writer', loadEnv: loadWriterEnv, needs: (e) => ({ databaseUrl: e.DATABASE_URL, redisUrl: e.REDIS_URL }), start: (e, ctx) => startWriter(e, { logger: ctx.logger.child({ role: 'writer' }), observability: ctx.observability }) }),
   role({ name: 'worker', loadEnv: loadWorkerEnv, needs: (e) => ({ databaseUrl: e.DATABASE_URL, redisUrl: e.REDIS_URL }), start: (e, ctx) => startWorker(e, { logger: ctx.logger.child({ role: 'worker' }), observability: ctx.observability }) }),
+  role({ name: 'dashboard', loadEnv: loadDashboardEnv, needs: (e) => ({ databaseUrl: e.DATABASE_URL, redisUrl: e.REDIS_URL }), start: (e, ctx) => startDashboard(e, { logger: ctx.logger.child({ role: 'dashboard' }) }), stopsFirst: true }),
   role({ name: 'scp', loadEnv: loadScpEnv, needs: (e) => ({ databaseUrl: e.DATABASE_URL, redisUrl: e.REDIS_URL }), start: (e, ctx) => startScp(e, { logger: ctx.logger.child({ role: 'scp' }), observability: ctx.observability }), stopsFirst: true }),
 ];
 
 /** Roles started when --role is not given. */
-export const DEFAULT_ROLES = ['scp', 'worker', 'writer'];
+export const DEFAULT_ROLES = ['scp', 'worker', 'writer', 'dashboard'];
 
 /** SIGTERM to exit, at most (roles get most of it; then the process exits regardless, code 1). */
 export const SHUTDOWN_BOUND_MS = 10_000;

@@ -2,7 +2,7 @@ import type { Db, Tx } from './client.js';
 import type { Prisma } from './generated/prisma/client.js';
 
 export interface AuditInput {
-  entityType: 'study' | 'series' | 'instance' | 'association' | 'inference' | 'report' | 'delivery' | 'destination' | 'model' | 'system';
+  entityType: 'study' | 'series' | 'instance' | 'association' | 'inference' | 'report' | 'delivery' | 'destination' | 'model' | 'user' | 'system';
   entityId: string;
   action: string;
   actor: string;

@@ -35,6 +35,8 @@ export interface InferenceRunDetail {
   finishedAt: string | null;
   /** Durations in ms as the worker measured them (decode, preprocess, inference, total). */
   timings: unknown;
+  /** Per-image scores as the worker stored them: [{ sopInstanceUid, role, probability }]. */
+  perImage: unknown;
   error: string | null;
 }
 
@@ -63,6 +65,9 @@ export interface DeliveryDetail {
   lastStatus: number | null;
   firstAttemptAt: string | null;
   deliveredAt: string | null;
+  discardedAt: string | null;
+  discardedBy: string | null;
+  discardReason: string | null;
 }
 
 /**
@@ -72,6 +77,8 @@ export interface DeliveryDetail {
 export interface StudyDetail extends Omit<StudyWithRouting, 'id'> {
   failedStage: string | null;
   lastError: string | null;
+  accessionNumber: string | null;
+  patientIdHash: string | null;
   createdAt: Date;
   updatedAt: Date;
   timeline: TimelineEntry[];
@@ -125,7 +132,7 @@ export async function studyDetail(db: Db, studyInstanceUid: string, now = new Da
   if (!view) return null;
   const { id, ...rest } = view;
   const [study, events, runs, reports] = await Promise.all([
-    db.study.findUniqueOrThrow({ where: { id }, select: { failedStage: true, lastError: true, createdAt: true, updatedAt: true } }),
+    db.study.findUniqueOrThrow({ where: { id }, select: { failedStage: true, lastError: true, accessionNumber: true, patientIdHash: true, createdAt: true, updatedAt: true } }),
     listStudyAudit(db, studyInstanceUid),
     db.inferenceRun.findMany({ where: { studyId: id }, orderBy: { createdAt: 'asc' }, include: { modelVersion: { select: { name: true, version: true, placeholder: true } } } }),
     db.report.findMany({ where: { studyId: id }, orderBy: { version: 'asc' }, include: { deliveries: { include: { destination: { select: { name: true, enabled: true } } }, orderBy: { createdAt: 'asc' } } } }),
@@ -150,6 +157,7 @@ export async function studyDetail(db: Db, studyInstanceUid: string, now = new Da
       startedAt: iso(r.startedAt),
       finishedAt: iso(r.finishedAt),
       timings: r.timings ?? null,
+      perImage: r.perImage ?? null,
       error: r.error,
     })),
     reports: reports.map((r) => ({
@@ -175,6 +183,9 @@ export async function studyDetail(db: Db, studyInstanceUid: string, now = new Da
         lastStatus: d.lastStatus,
         firstAttemptAt: iso(d.firstAttemptAt),
         deliveredAt: iso(d.deliveredAt),
+        discardedAt: iso(d.discardedAt),
+        discardedBy: d.discardedBy,
+        discardReason: d.discardReason,
       })),
     ),
   };

@@ -78,7 +78,7 @@ export async function runRouteJob(payload: StudyRoutePayload, deps: PipelineDeps
   const intent: JobIntentRow | null = await deps.db.$transaction(async (tx) => {
     await setSeriesRoles(tx, roles);
     await recordRoutingDecision(tx, { studyId: study.id, revision: study.revision, decision: stored });
-    await transitionStudy(deps.db, { studyId: study.id, from: ['settled'], to, actor: deps.actor, reason, details, data: { priority, ...(verdict === 'failed' ? { failedStage: 'route', lastError: reason } : {}) } }, tx);
+    await transitionStudy(deps.db, { studyId: study.id, from: ['settled'], to, actor: deps.actor, reason, details, data: { priority, accessionNumber: str(firstHeader?.AccessionNumber) ?? null, ...(verdict === 'failed' ? { failedStage: 'route', lastError: reason } : {}) } }, tx);
     if (verdict !== 'route') return null;
     return addJobIntent(tx, {
       studyId: study.id,
