@@ -17,6 +17,7 @@ import { loadWorkerEnv, startWorker } from '@ldh/worker';
 import { loadWriterEnv, startWriter } from '@ldh/writer';
 import { defaultDemoDir, formatSummary, runDemo } from './demo.js';
 import { createProgressBar } from './progress.js';
+import { isScpClusterChild, leaveScpCluster, startScpCluster } from './scp-cluster.js';
 import { deliveriesCommand } from './deliveries.js';
 import { studiesCommand } from './studies.js';
 import { doctorCommand } from './doctor.js';
@@ -72,11 +73,6 @@ program
     const dbUrl = envs.scp?.DATABASE_URL ?? envs.worker?.DATABASE_URL ?? envs.writer?.DATABASE_URL;
     if (opts.migrate && dbUrl) await migrateDeploy(dbUrl);
     const stops: Array<() => Promise<void>> = [];
-    // Start downstream first so the SCP never accepts work nobody will process.
-    if (envs.writer) stops.unshift((await startWriter(envs.writer)).stop);
-    if (envs.worker) stops.unshift((await startWorker(envs.worker)).stop);
-    if (envs.scp) stops.unshift((await startScp(envs.scp)).stop);
-    logger.info({ roles }, 'ldh serving');
     let stopping = false;
     const shutdown = async (signal: string) => {
       if (stopping) return;
@@ -84,6 +80,7 @@ program
       logger.info({ signal }, 'shutting down');
       // Stop order: listener first (drains in-flight C-STOREs), then workers, then connections.
       for (const stop of stops) await stop();
+      leaveScpCluster();
       logger.info('stopped cleanly');
       // Everything is closed, so the event loop should now be empty and the process exits by
       // itself. If something still holds it open, say so and exit non-zero rather than hang.
@@ -92,6 +89,19 @@ program
         process.exit(1);
       }, 10_000).unref();
     };
+    // Start downstream first so the SCP never accepts work nobody will process.
+    if (envs.writer) stops.unshift((await startWriter(envs.writer)).stop);
+    if (envs.worker) stops.unshift((await startWorker(envs.worker)).stop);
+    if (envs.scp && envs.scp.LDH_SCP_PROCESSES > 1 && !isScpClusterChild()) {
+      // N SCP processes on one port (see scp-cluster.ts for why cluster and not SO_REUSEPORT).
+      const scps = await startScpCluster(envs.scp.LDH_SCP_PROCESSES, ['serve', '--role', 'scp'], logger, () => {
+        if (stopping) return;
+        process.exitCode = 1;
+        void shutdown('scp process exited');
+      });
+      stops.unshift(scps.stop);
+    } else if (envs.scp) stops.unshift((await startScp(envs.scp)).stop);
+    logger.info({ roles }, 'ldh serving');
     process.on('SIGTERM', () => void shutdown('SIGTERM'));
     process.on('SIGINT', () => void shutdown('SIGINT'));
   });
