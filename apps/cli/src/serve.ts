@@ -13,16 +13,19 @@ import { checkDatabase, createDatabaseOf, databaseName, migrateDeploy } from '@l
 import { processObservability, startHttpServer, type Observability } from '@ldh/observability';
 import { pingRedis } from '@ldh/queue';
 import { loadDashboardEnv, startDashboard } from '@ldh/dashboard';
-import { loadScpEnv, startScp } from '@ldh/scp';
+import { loadScpEnv, startScp, type ScpEnv } from '@ldh/scp';
 import { loadWorkerEnv, startWorker } from '@ldh/worker';
 import { loadWriterEnv, startWriter } from '@ldh/writer';
 import { z } from 'zod';
+import { isScpClusterChild, leaveScpCluster, startScpCluster } from './scp-cluster.js';
 
 /** What every role's start needs from the serve process. */
 export interface ServeContext {
   logger: Logger;
   /** The process's one registry and readiness checks, served on one LDH_HTTP_PORT for all roles. */
   observability: Observability;
+  /** A role that cannot go on (an SCP child process died): stop the whole process, exit code 1. */
+  fatal(reason: string): void;
 }
 
 /** A started role: stop() stops accepting, drains, and closes its connections. */
@@ -54,8 +57,20 @@ export const SERVE_ROLES: ServeRole<unknown>[] = [
   role({ name: 'writer', loadEnv: loadWriterEnv, needs: (e) => ({ databaseUrl: e.DATABASE_URL, redisUrl: e.REDIS_URL }), start: (e, ctx) => startWriter(e, { logger: ctx.logger.child({ role: 'writer' }), observability: ctx.observability }) }),
   role({ name: 'worker', loadEnv: loadWorkerEnv, needs: (e) => ({ databaseUrl: e.DATABASE_URL, redisUrl: e.REDIS_URL }), start: (e, ctx) => startWorker(e, { logger: ctx.logger.child({ role: 'worker' }), observability: ctx.observability }) }),
   role({ name: 'dashboard', loadEnv: loadDashboardEnv, needs: (e) => ({ databaseUrl: e.DATABASE_URL, redisUrl: e.REDIS_URL }), start: (e, ctx) => startDashboard(e, { logger: ctx.logger.child({ role: 'dashboard' }) }), stopsFirst: true }),
-  role({ name: 'scp', loadEnv: loadScpEnv, needs: (e) => ({ databaseUrl: e.DATABASE_URL, redisUrl: e.REDIS_URL }), start: (e, ctx) => startScp(e, { logger: ctx.logger.child({ role: 'scp' }), observability: ctx.observability }), stopsFirst: true }),
+  role({ name: 'scp', loadEnv: loadScpEnv, needs: (e) => ({ databaseUrl: e.DATABASE_URL, redisUrl: e.REDIS_URL }), start: (e, ctx) => startScpRole(e, ctx), stopsFirst: true }),
 ];
+
+/**
+ * The SCP role: one listener in this process, or with LDH_SCP_PROCESSES > 1 that many child
+ * processes on one port (scp-cluster.ts says why cluster and not SO_REUSEPORT on Node 20).
+ */
+async function startScpRole(e: ScpEnv, ctx: ServeContext): Promise<StartedRole> {
+  const logger = ctx.logger.child({ role: 'scp' });
+  if (e.LDH_SCP_PROCESSES > 1 && !isScpClusterChild()) {
+    return startScpCluster(e.LDH_SCP_PROCESSES, ['serve', '--role', 'scp'], logger, () => ctx.fatal('scp process exited'));
+  }
+  return startScp(e, { logger, observability: ctx.observability });
+}
 
 /** Roles started when --role is not given. */
 export const DEFAULT_ROLES = ['scp', 'worker', 'writer', 'dashboard'];
@@ -187,9 +202,10 @@ export async function serve(opts: { roles: string[]; migrate: boolean; env: Reco
     for (const r of started.filter((x) => x.role.stopsFirst)) await stop(r);
     await Promise.all(started.filter((x) => !x.role.stopsFirst).map(stop));
     await closeHttp().catch(() => undefined);
+    leaveScpCluster();
     logger.info('stopped cleanly');
     // Everything is closed, so the event loop should be empty; a lingering handle must not keep us.
-    setTimeout(() => process.exit(0), 1_000).unref();
+    setTimeout(() => process.exit(), 1_000).unref();
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
@@ -199,9 +215,13 @@ export async function serve(opts: { roles: string[]; migrate: boolean; env: Reco
   const observability = processObservability();
   const waiting = envs.map(({ role: r }) => observability.starting(`serve:${r.name}`));
   const httpEnv = envs[0]!.env as { LDH_HTTP_HOST: string; LDH_HTTP_PORT: number };
-  const http = await startHttpServer({ host: httpEnv.LDH_HTTP_HOST, port: httpEnv.LDH_HTTP_PORT, registry: observability.registry, checks: observability.runReadiness });
-  closeHttp = () => http.close();
-  logger.info({ url: http.url }, 'metrics and health endpoints listening');
+  // An SCP child of LDH_SCP_PROCESSES serves none: its listen() would go through the cluster
+  // primary, whose own server already holds the port (the primary's /readyz covers the unit).
+  if (!isScpClusterChild()) {
+    const http = await startHttpServer({ host: httpEnv.LDH_HTTP_HOST, port: httpEnv.LDH_HTTP_PORT, registry: observability.registry, checks: observability.runReadiness });
+    closeHttp = () => http.close();
+    logger.info({ url: http.url }, 'metrics and health endpoints listening');
+  }
 
   const urls = envs.map(({ role: r, env }) => r.needs(env));
   const databaseUrl = urls.find((u) => u.databaseUrl)?.databaseUrl;
@@ -210,7 +230,7 @@ export async function serve(opts: { roles: string[]; migrate: boolean; env: Reco
   if (!ready) return;
   for (const { role: r, env } of envs) {
     if (abort.signal.aborted) return;
-    started.push({ role: r, running: await r.start(env, { logger, observability }) });
+    started.push({ role: r, running: await r.start(env, { logger, observability, fatal: (reason) => { if (!stopping) { process.exitCode = 1; void shutdown(reason); } } }) });
   }
   for (const done of waiting) done();
   if (abort.signal.aborted) return;

@@ -29,6 +29,9 @@ export const scpEnvSchema = z.object({
   LDH_QUIET_PERIOD_MS: envFields.positiveInt.default(defaults.quietPeriodMs),
   LDH_EARLY_SETTLE_MS: envFields.nonNegativeInt.default(defaults.earlySettleMs),
   LDH_SCP_MAX_ASSOCIATIONS: envFields.positiveInt.default(32),
+  // SCP processes sharing LDH_SCP_PORT (`ldh serve` forks them with Node's cluster module; Node 20
+  // has no SO_REUSEPORT). Each has its own LDH_SCP_MAX_ASSOCIATIONS.
+  LDH_SCP_PROCESSES: envFields.positiveInt.max(64).default(1),
   // 128 KiB, the most dcmtk accepts (4096..131072): dataset PDUs are streamed, not assembled, so
   // larger PDUs only mean less per-PDU work for sender and receiver (bench/ingest).
   LDH_SCP_MAX_PDU: envFields.positiveInt.default(DEFAULT_MAX_PDU_LENGTH),

@@ -109,6 +109,11 @@ export async function reconcileStudies(deps: ReconcileDeps, opts: ReconcileOptio
     const job = intent.jobId ? await queueOfStage(deps.queues, stage).queue.getJob(intent.jobId) : undefined;
     const jobState = job ? await job.getState() : 'missing';
     if (LIVE_JOB_STATES.has(jobState)) continue;
+    // The study row was read before the job: a job that completed (or failed) meanwhile has usually
+    // moved the study on already. Judge only a study still where it was (scale-out test: another
+    // process's report job completed between the two reads and was re-armed as "lost").
+    const current = await deps.db.study.findUnique({ where: { id: study.id }, select: { state: true, revision: true } });
+    if (!current || current.state !== study.state || current.revision !== study.revision) continue;
     if (jobState === 'failed') {
       const reason = `${stage} job gave up after ${job!.attemptsMade} attempt(s): ${job!.failedReason ?? 'unknown error'}`;
       const item: StuckStudy = { ...base, problem: 'job-failed', detail: reason };
