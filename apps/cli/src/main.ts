@@ -14,7 +14,6 @@ import { writePhantomDataset, PhantomError, PROFILE_NAMES, TRANSFER_SYNTAX_NAMES
 import type { ProfileName, TransferSyntaxName } from '@ldh/phantom';
 import { defaultDemoDir, formatSummary, runDemo } from './demo.js';
 import { createProgressBar } from './progress.js';
-import { isScpClusterChild, leaveScpCluster, startScpCluster } from './scp-cluster.js';
 import { deliveriesCommand } from './deliveries.js';
 import { studiesCommand } from './studies.js';
 import { doctorCommand } from './doctor.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AE_TITLE_PATTERN, defaults, envFields, parseEnv, serviceEnvShape, tlsAllOrNothing } from '@ldh/config';
+import { AE_TITLE_PATTERN, defaults, envFields, parseEnv, serviceEnvShape, tlsAllOrNothing, integerIn } from '@ldh/config';
 import { DEFAULT_MAX_PDU_LENGTH } from '@ldh/dicom';
 
 /** A peer allowed to associate: "AE" or "AE@ip"; "*" alone disables the allow-list. */
@@ -31,7 +31,7 @@ export const scpEnvSchema = z.object({
   LDH_SCP_MAX_ASSOCIATIONS: envFields.positiveInt.default(32),
   // SCP processes sharing LDH_SCP_PORT (`ldh serve` forks them with Node's cluster module; Node 20
   // has no SO_REUSEPORT). Each has its own LDH_SCP_MAX_ASSOCIATIONS.
-  LDH_SCP_PROCESSES: envFields.positiveInt.max(64).default(1),
+  LDH_SCP_PROCESSES: integerIn(1, 64, 'an integer 1-64').default(1),
   // 128 KiB, the most dcmtk accepts (4096..131072): dataset PDUs are streamed, not assembled, so
   // larger PDUs only mean less per-PDU work for sender and receiver (bench/ingest).
   LDH_SCP_MAX_PDU: envFields.positiveInt.default(DEFAULT_MAX_PDU_LENGTH),

@@ -82,7 +82,7 @@ export function tlsAllOrNothing(vars: { cert: string; key: string; ca?: string }
 }
 
 /** An integer in [min, max] with a message that says what was expected and what was given. */
-function integerIn(min: number, max: number, expected: string) {
+export function integerIn(min: number, max: number, expected: string) {
   return z.union([z.string(), z.number()]).transform((v, ctx) => {
     const text = String(v).trim();
     const n = /^[+-]?\d+$/.test(text) ? Number(text) : NaN;

@@ -73,7 +73,11 @@ export async function overview(db: Db, opts: { now?: Date; stuckAfterMs?: number
 
 export interface DestinationHealth {
   name: string;
-  aeTitle: string;
+  /** dicom | hl7 | fhir, and what it receives (sr, kos, sc, hl7, fhir). */
+  protocol: string;
+  sends: string[];
+  /** DICOM destinations only. */
+  aeTitle: string | null;
   host: string;
   port: number;
   tls: boolean;
@@ -102,6 +106,8 @@ export async function destinationHealth(db: Db): Promise<DestinationHealth[]> {
     const fail = lastFail.find((r) => r.destinationId === d.id) ?? null;
     return {
       name: d.name,
+      protocol: d.protocol,
+      sends: d.sends,
       aeTitle: d.aeTitle,
       host: d.host,
       port: d.port,

@@ -129,7 +129,7 @@ export async function sendClaimedDelivery(opts: DeliverySchedulerOptions, delive
     opts.logger.warn(log, 'delivery claim was taken over while sending; outcome dropped');
     return 'claim-lost';
   }
-  opts.onAttempt?.({ destination: d.destination.name, outcome: outcome.outcome, ...(failure ? { reason: failure.kind } : {}) });
+  opts.onAttempt?.({ destination: d.destination.name, outcome: outcome.outcome, ...('ok' in sent && !sent.ok ? { reason: sent.kind ?? (sent.permanent ? 'rejected' : 'transient') } : {}) });
   if (outcome.outcome === 'delivered') opts.logger.info(log, 'delivered');
   else if (outcome.outcome === 'not_applicable') opts.logger.info({ ...log, reason: outcome.reason }, 'delivery not applicable');
   else opts.logger.warn({ ...log, outcome: outcome.outcome, err: outcome.error, ...(outcome.outcome === 'failed' ? { nextAttemptAt: outcome.nextAttemptAt } : {}) }, 'delivery failed');

@@ -14,7 +14,8 @@ import { loadWorklistResult } from './worklist-input.js';
 
 export type LoadedDelivery = Awaited<ReturnType<typeof loadDeliveryForSend>>;
 
-export type KindOutcome = { ok: true } | { ok: false; permanent: boolean; reason: string; status?: number | null } | { notApplicable: string };
+/** `kind` is a short fixed failure class for metrics labels (StoreFailure.kind for DICOM); never peer text. */
+export type KindOutcome = { ok: true } | { ok: false; permanent: boolean; reason: string; status?: number | null; kind?: string } | { notApplicable: string };
 
 async function tlsOptions(d: { tls: boolean; tlsCaPath: string | null; tlsCertPath: string | null; tlsKeyPath: string | null }): Promise<StoreTarget['tls']> {
   if (!d.tls) return undefined;
@@ -34,10 +35,10 @@ async function storeKeys(opts: DeliverySchedulerOptions, d: LoadedDelivery, keys
       keys.map((k) => opts.store.pathOf(k)),
     );
     const failure = classifyStoreResults(results, peer);
-    return failure ? { ok: false, permanent: failure.permanent, reason: failure.reason, status: failure.status ?? null } : { ok: true };
+    return failure ? { ok: false, permanent: failure.permanent, reason: failure.reason, status: failure.status ?? null, kind: failure.kind } : { ok: true };
   } catch (err) {
     const failure = classifyStoreError(err);
-    return { ok: false, permanent: failure.permanent, reason: failure.reason, status: failure.status ?? null };
+    return { ok: false, permanent: failure.permanent, reason: failure.reason, status: failure.status ?? null, kind: failure.kind };
   }
 }
 

@@ -38,7 +38,7 @@ export function destinationsFragment(ds: DestinationHealth[]): Html {
   return table(
     ['Destination', 'Address', 'Health', 'Last success', 'Last failure', 'Pending', 'Retrying', 'Dead'],
     ds.map(
-      (d) => html`<tr><th scope="row">${d.name}${d.enabled ? '' : html` <span class="muted">(disabled)</span>`}</th><td>${d.aeTitle}@${d.host}:${d.port}${d.tls ? ' (TLS)' : ''}</td><td>${d.down ? html`<span class="badge bad">down</span> ${d.lastError ?? ''}` : d.lastSuccessAt ? html`<span class="badge ok">up</span>` : html`<span class="badge">no sends yet</span>`}</td><td>${time(d.lastSuccessAt)}</td><td>${time(d.lastFailureAt)}</td><td class="num">${d.pending}</td><td class="num">${d.retrying}</td><td class="num${d.dead > 0 ? ' bad' : ''}">${d.dead}</td></tr>`,
+      (d) => html`<tr><th scope="row">${d.name}${d.enabled ? '' : html` <span class="muted">(disabled)</span>`}</th><td>${d.protocol === 'dicom' ? `${d.aeTitle ?? ''}@${d.host}:${d.port}` : `${d.protocol.toUpperCase()} ${d.host}:${d.port}`}${d.tls ? ' (TLS)' : ''} <span class="muted">(${d.sends.join(', ')})</span></td><td>${d.down ? html`<span class="badge bad">down</span> ${d.lastError ?? ''}` : d.lastSuccessAt ? html`<span class="badge ok">up</span>` : html`<span class="badge">no sends yet</span>`}</td><td>${time(d.lastSuccessAt)}</td><td>${time(d.lastFailureAt)}</td><td class="num">${d.pending}</td><td class="num">${d.retrying}</td><td class="num${d.dead > 0 ? ' bad' : ''}">${d.dead}</td></tr>`,
     ),
     'No destinations configured (LDH_DESTINATIONS of the writer role).',
   );
