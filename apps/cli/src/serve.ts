@@ -220,7 +220,7 @@ export async function serve(opts: { roles: string[]; migrate: boolean; env: Reco
   if (!isScpClusterChild()) {
     const http = await startHttpServer({ host: httpEnv.LDH_HTTP_HOST, port: httpEnv.LDH_HTTP_PORT, registry: observability.registry, checks: observability.runReadiness });
     closeHttp = () => http.close();
-    logger.info({ url: http.url }, 'metrics and health endpoints listening');
+    logger.info({ http: http.url }, 'metrics and health endpoints listening');
   }
 
   const urls = envs.map(({ role: r, env }) => r.needs(env));

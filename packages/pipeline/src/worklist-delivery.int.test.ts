@@ -6,7 +6,8 @@
  * pipeline (phantom study → route → placeholder model → SR) with one outbox row per
  * (report, destination, kind). Backoff is compressed to milliseconds by configuration.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -69,6 +70,28 @@ async function sendDue(times = 1) {
   await s.stop();
 }
 
+/** dcmtk storescp: the viewer that takes only the Secondary Capture. */
+let viewer: { dir: string; child: ChildProcess } | undefined;
+async function storescp(port: number, aet: string): Promise<{ dir: string; child: ChildProcess }> {
+  const dir = mkdtempSync(path.join(tmp, 'viewer-'));
+  const child = spawn('storescp', ['-aet', aet, '-od', dir, String(port)], { stdio: 'ignore' });
+  for (let i = 0; i < 100; i++) {
+    const up = await new Promise<boolean>((r) => {
+      const c = net.connect(port, '127.0.0.1', () => (c.destroy(), r(true))).on('error', () => r(false));
+    });
+    if (up) return { dir, child };
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  child.kill();
+  throw new Error('storescp did not start');
+}
+
+/** Per-level Observations the FHIR Bundle carries for a study: one per level the run scored. */
+async function levelsOf(studyId: string): Promise<number> {
+  const run = await h.db.inferenceRun.findFirstOrThrow({ where: { studyId } });
+  return Array.isArray(run.perLevel) ? run.perLevel.length : 0;
+}
+
 const delivery = (id: string) => h.db.delivery.findUniqueOrThrow({ where: { id }, include: { report: { include: { study: true } } } });
 
 beforeAll(async () => {
@@ -78,11 +101,13 @@ beforeAll(async () => {
   fhir = await startFhirPeer(await freePort(), creds);
   const credFile = path.join(tmp, 'cc.json');
   writeFileSync(credFile, JSON.stringify({ tokenUrl: fhir.tokenUrl, ...creds }));
+  const viewerPort = await freePort();
+  viewer = await storescp(viewerPort, 'VIEWER');
   const destinations: DestinationConfig[] = [
     { name: 'ris', protocol: 'hl7', host: '127.0.0.1', port: mllp.port, settings: { sendingApplication: 'LDH', sendingFacility: 'RAD', receivingApplication: 'RIS', receivingFacility: 'HOSP', priorityHint: 'obx', timeoutMs: 1_500 } },
     { name: 'ehr', protocol: 'fhir', host: '127.0.0.1', port: Number(new URL(fhir.url).port), settings: { baseUrl: fhir.url, clientCredentialsFile: credFile, patientIdentifierSystem: 'urn:oid:1.2.3.999' } },
-    // A viewer that takes only the Secondary Capture: no SC is written here, so its row is not applicable.
-    { name: 'viewer', aeTitle: 'VIEWER', host: '127.0.0.1', port: 1, sends: ['sc'] },
+    // A viewer (storescp) that takes only the Secondary Capture summary.
+    { name: 'viewer', aeTitle: 'VIEWER', host: '127.0.0.1', port: viewerPort, sends: ['sc'] },
   ];
   await syncDestinations(h.db, destinations, 'test');
 });
@@ -90,11 +115,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await mllp?.close();
   await fhir?.close();
+  viewer?.child.kill();
   await h?.close();
 });
 
 describe('worklist deliveries (HL7 v2 over MLLP, FHIR R4) through the outbox', () => {
-  it('creates one row per (report, destination, kind); AA and a valid transaction deliver; an SC row without SC is not applicable; the study ends done', async () => {
+  it('creates one row per (report, destination, kind); AA, a valid transaction and the SC to the viewer deliver; the study ends done', async () => {
     mllp.mode = { ack: 'AA' };
     fhir.mode = 'ok';
     const r = await reportFor(1401);
@@ -102,9 +128,9 @@ describe('worklist deliveries (HL7 v2 over MLLP, FHIR R4) through the outbox', (
     await sendDue();
     expect((await delivery(r.hl7.id)).state).toBe('delivered');
     expect((await delivery(r.fhir.id)).state).toBe('delivered');
-    const sc = await delivery(r.sc.id);
-    expect(sc.state).toBe('not_applicable');
-    expect(sc.lastError).toMatch(/no Secondary Capture/);
+    expect((await delivery(r.sc.id)).state).toBe('delivered');
+    // storescp names received files by modality: SC = Secondary Capture; nothing else went to the viewer.
+    expect(readdirSync(viewer!.dir).map((f) => f.slice(0, 2))).toEqual(['SC']);
     expect((await h.db.study.findUniqueOrThrow({ where: { id: r.row.id } })).state).toBe('done');
 
     const msg = mllp.received.at(-1)!;
@@ -113,9 +139,12 @@ describe('worklist deliveries (HL7 v2 over MLLP, FHIR R4) through the outbox', (
     expect(msg.getAllSegments('OBX').some((o) => o.getField(5).toString() === r.study.studyInstanceUid)).toBe(true);
     const req = fhir.requests.at(-1)!;
     expect(req).toMatchObject({ authorized: true, errors: [] });
-    expect(fhir.store.size).toBe(3); // Device, one Observation (no per-level scores from this model), DiagnosticReport
+    // Device, the study Observation, one Observation per scored disc level, DiagnosticReport.
+    const levels = await levelsOf(r.row.id);
+    expect(levels).toBeGreaterThan(0);
+    expect(fhir.store.size).toBe(3 + levels);
     const audit = await listStudyAudit(h.db, r.study.studyInstanceUid);
-    expect(audit.filter((a) => a.action === 'delivery.delivered').map((a) => (a.details as { kind: string }).kind).sort()).toEqual(['fhir', 'hl7']);
+    expect(audit.filter((a) => a.action === 'delivery.delivered').map((a) => (a.details as { kind: string }).kind).sort()).toEqual(['fhir', 'hl7', 'sc']);
   });
 
   it('AE is a permanent failure with the peer text (patient values scrubbed); a replay sends the same MSH-10; FHIR 422 is dead with the OperationOutcome text and its replay creates nothing twice', async () => {
@@ -146,13 +175,15 @@ describe('worklist deliveries (HL7 v2 over MLLP, FHIR R4) through the outbox', (
     expect((await delivery(r.fhir.id)).state).toBe('delivered');
     expect(mllp.received.at(-1)!.getSegment('MSH')!.getField(10).toString()).toBe(firstControlId);
     expect(mllp.received.filter((m) => m.getSegment('MSH')!.getField(10).toString() === firstControlId)).toHaveLength(2);
-    // Same Device as the first study (same model): only the Observation and the DiagnosticReport are new.
-    expect(fhir.store.size).toBe(storedBefore + 2);
+    // Same Device as the first study (same model): only the Observations and the DiagnosticReport are new.
+    expect(fhir.store.size).toBe(storedBefore + 2 + (await levelsOf(r.row.id)));
     expect((await h.db.study.findUniqueOrThrow({ where: { id: r.row.id } })).state).toBe('done');
   });
 
   it('no ACK within the timeout is transient (retried with backoff, same control id); a lost FHIR response is retried and the conditional create makes no duplicate', async () => {
     const r = await reportFor(1403);
+    // As if written with LDH_SC_SUMMARY=0: the report has no SC, so the viewer's row is not applicable.
+    await h.db.report.update({ where: { id: r.row.reports[0]!.id }, data: { scStorageKey: null } });
     mllp.mode = { ack: 'silent' };
     fhir.mode = 'store-then-500';
     const storedBefore = fhir.store.size;
@@ -161,10 +192,13 @@ describe('worklist deliveries (HL7 v2 over MLLP, FHIR R4) through the outbox', (
     expect(hl7.state).toBe('failed');
     expect(hl7.lastError).toBe('no ACK within 1500 ms');
     expect(hl7.nextAttemptAt.getTime()).toBeGreaterThan(hl7.firstAttemptAt!.getTime());
+    const sc = await delivery(r.sc.id);
+    expect(sc.state).toBe('not_applicable');
+    expect(sc.lastError).toMatch(/no Secondary Capture/);
     const fh = await delivery(r.fhir.id);
     expect(fh.state).toBe('failed');
     expect(fh.lastStatus).toBe(500);
-    expect(fhir.store.size).toBe(storedBefore + 2);
+    expect(fhir.store.size).toBe(storedBefore + 2 + (await levelsOf(r.row.id)));
     const sentIfNoneExist = fhir.requests.at(-1)!.ifNoneExist;
 
     mllp.mode = { ack: 'AA' };
@@ -183,7 +217,7 @@ describe('worklist deliveries (HL7 v2 over MLLP, FHIR R4) through the outbox', (
     expect(ids).toEqual([messageControlId(r.hl7.id), messageControlId(r.hl7.id)]);
     expect((await delivery(r.fhir.id)).state).toBe('delivered');
     expect(fhir.requests.at(-1)!.ifNoneExist).toEqual(sentIfNoneExist);
-    expect(fhir.store.size).toBe(storedBefore + 2);
+    expect(fhir.store.size).toBe(storedBefore + 2 + (await levelsOf(r.row.id)));
     expect(fhir.requests.every((q) => q.errors.length === 0)).toBe(true);
   });
 });
