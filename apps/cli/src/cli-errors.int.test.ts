@@ -1,7 +1,7 @@
 /** The CLI's bad-input paths: a clear message naming the problem and a non-zero exit, never a stack trace. */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -171,7 +171,8 @@ describe('ldh bad input', () => {
     const sink = await startFolderDestination(path.join(tmp, 'sink'));
     try {
       const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [cli, 'send', out, '--port', String(sink.port), '--called-aet', 'NOT_THE_SINK'], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'ignore', 'pipe'] });
+        const studyDir = readdirSync(out, { withFileTypes: true }).find((d) => d.isDirectory())!.name;
+        const child = spawn(process.execPath, [cli, 'send', path.join(out, studyDir), '--port', String(sink.port), '--called-aet', 'NOT_THE_SINK'], { env: { PATH: process.env.PATH ?? '' }, stdio: ['ignore', 'ignore', 'pipe'] });
         let stderr = '';
         child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
         child.once('exit', (code) => resolve({ code, stderr }));

@@ -8,7 +8,7 @@
  * demo falls back to its built-in storage SCP).
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -24,11 +24,13 @@ const redisUrl = process.env.LDH_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 let victim: Awaited<ReturnType<typeof createScratchDatabase>>;
 let db: Db;
 const tmp = mkdtempSync(path.join(os.tmpdir(), 'ldh-demo-safety-'));
+// Run as root, the embedded server runs as OS user postgres, who must reach its data folder.
+chmodSync(tmp, 0o755);
 const demoDatabase = `ldh_demo_t${randomBytes(4).toString('hex')}`;
 
 /** What "unchanged" means: every table's row count, each destination's flags, the audit high-water mark. */
 async function snapshot(): Promise<unknown> {
-  const tables = await db.$queryRawUnsafe<Array<{ table_name: string }>>(`SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`);
+  const tables = await db.$queryRawUnsafe<Array<{ table_name: string }>>(`SELECT table_name::text AS table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`);
   const counts: Record<string, number> = {};
   for (const { table_name } of tables) {
     const r = await db.$queryRawUnsafe<Array<{ n: bigint }>>(`SELECT count(*) AS n FROM "${table_name}"`);

@@ -89,7 +89,8 @@ async function runServing(line: string): Promise<{ out: string; code: number | n
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((res) => child.once('exit', res));
+  // 'close', not 'exit': sh and npx end at once on SIGTERM, ldh (holding the pipes) after its shutdown.
+  const exited = new Promise<number | null>((res) => child.once('close', res));
   const until = Date.now() + 150_000;
   while (!out.includes('ldh serving') && child.exitCode === null && Date.now() < until) await new Promise((res) => setTimeout(res, 200));
   const serving = out.includes('ldh serving');
