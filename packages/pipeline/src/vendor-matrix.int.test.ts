@@ -62,6 +62,18 @@ describe('vendor profile matrix: routing, decoding and report per profile', () =
     const multiFrame = study.instances.some((i) => i.frames > 1);
     expect(perImage.some((p) => p.frameNumber !== undefined)).toBe(multiFrame);
 
+    // Per level: every scored axial image (or frame of an Enhanced MR) sits in the level of the
+    // phantom stack it was planned in; the SC summary was written too.
+    const truthOf = new Map(
+      study.instances.flatMap((i) =>
+        i.role !== 't2_ax' ? [] : i.frameLevels ? i.frameLevels.map((l, f) => [`${i.sopInstanceUid}#${f + 1}`, l] as const) : [[`${i.sopInstanceUid}#0`, i.level] as const],
+      ),
+    );
+    const perLevel = run.perLevel as Array<{ level: string; images: Array<{ sopInstanceUid: string; frameNumber?: number }> }>;
+    expect(perLevel.length).toBeGreaterThanOrEqual(1);
+    for (const l of perLevel) for (const im of l.images) expect([profile, truthOf.get(`${im.sopInstanceUid}#${im.frameNumber ?? 0}`)]).toEqual([profile, l.level]);
+    expect(row.reports[0]!.scStorageKey).toBeTruthy();
+
     // The SR names the patient as the source does: every PN group, decoded from its charset.
     const srBytes = await readFile(store.pathOf(row.reports[0]!.srStorageKey));
     const sr = describeReport(srBytes);
