@@ -76,11 +76,13 @@ program
     const observability = processObservability();
     const httpEnv = (envs.scp ?? envs.worker ?? envs.writer)!;
     const http = await startHttpServer({ host: httpEnv.LDH_HTTP_HOST, port: httpEnv.LDH_HTTP_PORT, registry: observability.registry, checks: observability.runReadiness });
+    const booted = observability.starting('serve'); // /readyz: 503 "startup" until every role has started
     const stops: Array<() => Promise<void>> = [() => http.close()];
     // Start downstream first so the SCP never accepts work nobody will process.
     if (envs.writer) stops.unshift((await startWriter(envs.writer, { observability })).stop);
     if (envs.worker) stops.unshift((await startWorker(envs.worker, { observability })).stop);
     if (envs.scp) stops.unshift((await startScp(envs.scp, { observability })).stop);
+    booted();
     logger.info({ roles, http: http.url }, 'ldh serving');
     let stopping = false;
     const shutdown = async (signal: string) => {
