@@ -124,7 +124,8 @@ describe('delivery outbox', () => {
     await onlyDestinations({ name: 'down-then-up', port });
     const { studyId, deliveries } = await reportFor();
     const id = deliveries[0]!.id;
-    const s = startDeliveryScheduler(options(), { autoStart: false });
+    const attempts: Array<{ destination: string; outcome: string; reason?: string }> = [];
+    const s = startDeliveryScheduler(options({ onAttempt: (a) => attempts.push(a) }), { autoStart: false });
     const seen: Date[] = [];
     for (let i = 0; i < 3; i++) {
       await sleep(Math.max(0, (await row(id)).nextAttemptAt.getTime() - Date.now()) + 5);
@@ -149,6 +150,11 @@ describe('delivery outbox', () => {
     expect(d.attempts).toBe(4);
     expect(readdirSync(scp.dir).some((f) => f.includes(srUid.sopInstanceUid))).toBe(true);
     expect((await studyOf(studyId)).state).toBe('done');
+    // What the writer counts in ldh_delivery_attempts_total / ldh_delivery_failures_total.
+    expect(attempts).toEqual([
+      ...Array.from({ length: 3 }, () => ({ destination: 'down-then-up', outcome: 'failed', reason: 'network' })),
+      { destination: 'down-then-up', outcome: 'delivered' },
+    ]);
     await s.stop();
   });
 
@@ -157,9 +163,11 @@ describe('delivery outbox', () => {
     await storescp(port, 'PEER', ['--refuse']);
     await onlyDestinations({ name: 'refuses', port });
     const { studyId, studyInstanceUid, deliveries } = await reportFor();
-    const s = startDeliveryScheduler(options(), { autoStart: false });
+    const attempts: Array<{ destination: string; outcome: string; reason?: string }> = [];
+    const s = startDeliveryScheduler(options({ onAttempt: (a) => attempts.push(a) }), { autoStart: false });
     await s.tick();
     await s.idle();
+    expect(attempts).toEqual([{ destination: 'refuses', outcome: 'dead', reason: 'rejected' }]);
     const d = await row(deliveries[0]!.id);
     expect(d.state).toBe('dead');
     expect(d.attempts).toBe(1);
