@@ -129,6 +129,7 @@ beforeAll(async () => {
     LDH_DELIVERY_GIVE_UP_AFTER: '2s',
     LDH_DELIVERY_POLL_MS: '200',
     LDH_DASHBOARD_PORT: '0',
+    LDH_HTTP_PORT: '0', // each role started alone serves its own /metrics: a free port each
     LDH_DASHBOARD_SECRET: 'browser test session key, long enough 0123456789',
     LDH_DASHBOARD_SECURE_COOKIE: 'false',
     LDH_DASHBOARD_LIVE_POLL_MS: '500',

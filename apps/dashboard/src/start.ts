@@ -1,6 +1,6 @@
 import { statfs } from 'node:fs/promises';
 import { Queue } from 'bullmq';
-import { createLogger, type Logger } from '@ldh/config';
+import { createLogger, rateLimitedLog, type Logger } from '@ldh/config';
 import { createDb, type Db } from '@ldh/db';
 import { changeMarker } from '@ldh/ops';
 import { allContracts, createRedis } from '@ldh/queue';
@@ -26,10 +26,13 @@ export async function startDashboard(env: DashboardEnv, opts: { logger?: Logger;
   const logger = opts.logger ?? createLogger('ldh-dashboard', { level: env.LOG_LEVEL });
   const db = opts.db ?? createDb(env.DATABASE_URL);
   const store = await createInstanceStore({ rootDir: env.LDH_STORAGE_DIR, minFreeBytes: 0 });
-  const redis = createRedis(env.REDIS_URL);
-  // A Redis outage must not break the pages: queue depths then show as unavailable.
-  redis.on('error', () => undefined);
+  // A Redis outage must not break the pages (queue depths then show as unavailable), nor flood
+  // the log: one rate-limited JSON line, from the connection and from each queue's error events.
+  const redisErrors = rateLimitedLog(logger);
+  const onError = (err: Error) => redisErrors('redis', { err: err.message }, 'redis connection error (queue depths unavailable; reconnecting with backoff)');
+  const redis = createRedis(env.REDIS_URL, { onError });
   const queues = allContracts.map((c) => new Queue(c.queue, { connection: redis, prefix: env.LDH_QUEUE_PREFIX }));
+  for (const q of queues) q.on('error', onError);
   const live = createLiveHub({ pollMs: env.LDH_DASHBOARD_LIVE_POLL_MS, marker: () => changeMarker(db), onError: (err) => logger.warn({ err: (err as Error).message }, 'live update poll failed') });
 
   const queueDepths = async (): Promise<QueueDepth[] | { error: string }> => {
