@@ -5,12 +5,9 @@
  */
 import os from 'node:os';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { z } from 'zod';
-import { envFields, parseEnv } from '@ldh/config';
-import { createDb, type DeliveryKind, type DeliveryState, type ReplayResult } from '@ldh/db';
+import { type DeliveryKind, type DeliveryState, type ReplayResult } from '@ldh/db';
 import { DELIVERY_KINDS, DELIVERY_STATES, listDeliveries, replay, type DeliveryListItem } from '@ldh/ops';
-
-const dbEnvSchema = z.object({ DATABASE_URL: envFields.databaseUrl });
+import { withDb } from './with-db.js';
 
 /** The OS user running the command: the default operator of audited actions. */
 export function defaultOperator(): string {
@@ -35,16 +32,6 @@ export function formatReplay(r: ReplayResult): string {
   const lines = [`replayed ${r.replayed.length}`, ...r.replayed.map((d) => `  ${d.id}  ${d.kind.padEnd(5)} ${d.destination}  study ${d.studyInstanceUid}`)];
   if (r.skipped.length > 0) lines.push(`skipped ${r.skipped.length}`, ...r.skipped.map((s) => `  ${s.id}: ${s.reason}`));
   return `${lines.join('\n')}\n`;
-}
-
-async function withDb<T>(env: Record<string, string | undefined>, f: (db: ReturnType<typeof createDb>) => Promise<T>): Promise<T> {
-  const { DATABASE_URL } = parseEnv(dbEnvSchema, env);
-  const db = createDb(DATABASE_URL);
-  try {
-    return await f(db);
-  } finally {
-    await db.$disconnect();
-  }
 }
 
 function positive(name: string) {

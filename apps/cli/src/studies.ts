@@ -7,17 +7,16 @@
  * `ldh studies list`: studies with their state. No PHI is printed: UIDs, states, reasons.
  */
 import { Command, Option } from 'commander';
-import { z } from 'zod';
-import { envFields, parseEnv } from '@ldh/config';
+import { parseEnv } from '@ldh/config';
 import { createDb, type StudyState, type StudyWithRouting } from '@ldh/db';
 import { listStudySummaries, retryStudy, studyDetail, StudyNotFoundError, type RetryResult, type StudyDetail, type StudyListItem } from '@ldh/ops';
 import { defaultOperator } from './deliveries.js';
+import { dbEnvSchema } from './with-db.js';
 
 export { StudyNotFoundError };
 
 const STUDY_STATES = ['receiving', 'settled', 'routed', 'inferring', 'reporting', 'delivering', 'done', 'skipped', 'failed', 'delivery_failed'] as const satisfies readonly StudyState[];
 
-const dbEnvSchema = z.object({ DATABASE_URL: envFields.databaseUrl });
 
 function pad(s: string, n: number): string {
   return s.length >= n ? `${s.slice(0, n - 1)}… ` : s.padEnd(n + 1);

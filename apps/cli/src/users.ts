@@ -7,23 +7,9 @@
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { z } from 'zod';
-import { envFields, parseEnv } from '@ldh/config';
-import { createDb } from '@ldh/db';
 import { addUser, disableUser, listUsers, USER_ROLES, UserError, type UserRole, type UserRow } from '@ldh/ops';
 import { defaultOperator } from './deliveries.js';
-
-const dbEnvSchema = z.object({ DATABASE_URL: envFields.databaseUrl });
-
-async function withDb<T>(env: Record<string, string | undefined>, f: (db: ReturnType<typeof createDb>) => Promise<T>): Promise<T> {
-  const { DATABASE_URL } = parseEnv(dbEnvSchema, env);
-  const db = createDb(DATABASE_URL);
-  try {
-    return await f(db);
-  } finally {
-    await db.$disconnect();
-  }
-}
+import { withDb } from './with-db.js';
 
 /** One line from a prompt that shows nothing typed. */
 function promptHidden(question: string): Promise<string> {

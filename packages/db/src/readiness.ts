@@ -56,31 +56,31 @@ export function databaseName(url: string): string {
   return decodeURIComponent(new URL(url).pathname.replace(/^\//, '')) || 'postgres';
 }
 
-/** Create the database a URL names, connecting to the server's `postgres` database to do it. */
-export async function createDatabaseOf(url: string): Promise<void> {
-  const name = databaseName(url);
+/** Run `f` on a client of the server's `postgres` database (the one a CREATE/DROP DATABASE needs). */
+async function withAdminClient<T>(url: string, f: (c: pg.Client) => Promise<T>): Promise<T> {
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const c = new pg.Client({ connectionString: admin.toString() });
   await c.connect();
   try {
-    const r = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (r.rowCount === 0) await c.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    return await f(c);
   } finally {
     await c.end();
   }
 }
 
+const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** Create the database a URL names, connecting to the server's `postgres` database to do it. */
+export async function createDatabaseOf(url: string): Promise<void> {
+  const name = databaseName(url);
+  await withAdminClient(url, async (c) => {
+    const r = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
+    if (r.rowCount === 0) await c.query(`CREATE DATABASE ${quoted(name)}`);
+  });
+}
+
 /** Drop the database a URL names (tests and the demo's own database under --use-env). */
 export async function dropDatabaseOf(url: string): Promise<void> {
-  const name = databaseName(url);
-  const admin = new URL(url);
-  admin.pathname = '/postgres';
-  const c = new pg.Client({ connectionString: admin.toString() });
-  await c.connect();
-  try {
-    await c.query(`DROP DATABASE IF EXISTS "${name.replace(/"/g, '""')}" WITH (FORCE)`);
-  } finally {
-    await c.end();
-  }
+  await withAdminClient(url, (c) => c.query(`DROP DATABASE IF EXISTS ${quoted(databaseName(url))} WITH (FORCE)`));
 }
